@@ -1,0 +1,55 @@
+"""The ``cropflow`` Typer application: global options and command registration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from cropflow.cli import admin, consume, ingest, query
+from cropflow.logs import configure_logging
+from cropflow.report import EXIT_USAGE
+from cropflow.runtime import Runtime, set_runtime
+from cropflow.settings import Settings
+
+app = typer.Typer(
+    name="cropflow",
+    help=(
+        "Turn crop-plan workbooks into batches dispatched to one queue per grow date.\n\n"
+        "Example: cropflow ingest plan.xlsx && cropflow consume --from 2027-01-15 --until-empty"
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+@app.callback()
+def configure(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Add debug logs on stderr.")] = False,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(help="Folder of the embedded database [env: CROPFLOW_DATA_DIR].", show_default=False),
+    ] = None,
+) -> None:
+    """Load settings from CROPFLOW_* variables and set up logging."""
+    overrides = {"data_dir": data_dir} if data_dir is not None else {}
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        typer.echo(f"Invalid setting: {exc}", err=True)
+        raise typer.Exit(EXIT_USAGE) from exc
+    configure_logging(verbose=verbose, log_format=settings.log_format)
+    set_runtime(Runtime(settings))
+
+
+ingest.register(app)
+query.register(app)
+consume.register(app)
+admin.register(app)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,44 @@
+"""State shared by the commands of one CLI run, and error-to-exit-code mapping."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+from collections.abc import Iterator
+
+import typer
+from rich.console import Console
+
+from cropflow.errors import ConfigError, CropflowError, QueueUnavailableError, StoreUnavailableError
+from cropflow.report import EXIT_REJECTED, EXIT_UNAVAILABLE, EXIT_USAGE
+from cropflow.runtime import Runtime, get_runtime
+
+logger = logging.getLogger("cropflow.cli")
+
+stdout = Console(highlight=False, soft_wrap=True)
+stderr = Console(stderr=True, highlight=False)
+
+
+def runtime() -> Runtime:
+    return get_runtime()
+
+
+@contextlib.contextmanager
+def exit_on_error() -> Iterator[None]:
+    """Print a cropflow error as one line and exit with its code, never a traceback."""
+    try:
+        yield
+    except (StoreUnavailableError, QueueUnavailableError) as exc:
+        logger.error("%s", exc)
+        raise typer.Exit(EXIT_UNAVAILABLE) from exc
+    except ConfigError as exc:
+        logger.error("%s", exc)
+        raise typer.Exit(EXIT_USAGE) from exc
+    except CropflowError as exc:
+        logger.error("%s", exc)
+        raise typer.Exit(EXIT_REJECTED) from exc
+
+
+def is_interactive() -> bool:
+    return sys.stderr.isatty()

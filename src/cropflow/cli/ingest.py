@@ -1,0 +1,50 @@
+"""``cropflow ingest``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cropflow import ingest as ingest_service
+from cropflow.cli.context import exit_on_error, runtime
+from cropflow.cli.progress import BarProgress
+from cropflow.cli.render import print_ingest_report, print_json
+
+
+def ingest(
+    file: Annotated[Path, typer.Argument(help="Workbook: .xlsx, .xlsm, .ods or .xls.", exists=True, dir_okay=False)],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON report on stdout.")] = False,
+    as_of: Annotated[
+        dt.datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Reject dates before this day (YYYY-MM-DD). Default: today."),
+    ] = None,
+    skip_invalid_lots: Annotated[
+        bool, typer.Option(help="Store the clean lots and list the rejected ones (exit status 1).")
+    ] = False,
+    dry_run: Annotated[bool, typer.Option(help="Validate and report without storing anything.")] = False,
+) -> None:
+    """Validate a crop-plan workbook, store its plan and dispatch its batches.
+
+    Exit status: 0 accepted or duplicate, 1 rejected or partial, 2 usage
+    error, 3 database or queue unreachable.
+    """
+    options = ingest_service.IngestOptions(
+        as_of=as_of.date() if as_of else dt.date.today(),
+        skip_invalid_lots=skip_invalid_lots,
+        dry_run=dry_run,
+    )
+    with exit_on_error(), BarProgress() as progress:
+        report = ingest_service.ingest_file(runtime(), file, options, progress)
+
+    if as_json:
+        print_json(report.to_json())
+    else:
+        print_ingest_report(report)
+    raise typer.Exit(report.exit_code)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(ingest)

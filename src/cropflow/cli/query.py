@@ -1,0 +1,91 @@
+"""``cropflow plans``, ``cropflow batches`` and ``cropflow status``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import typer
+
+from cropflow.cli.context import exit_on_error, runtime, stdout
+from cropflow.cli.render import print_json, rows_table, status_table
+from cropflow.store import queries
+from cropflow.store.tables import BatchStatus
+
+JSON_OPTION = typer.Option("--json", help="Print JSON on stdout.")
+DATE_FORMATS = ["%Y-%m-%d"]
+
+
+def plans(as_json: Annotated[bool, JSON_OPTION] = False) -> None:
+    """List stored plans."""
+    with exit_on_error(), runtime().db.session() as session:
+        rows = queries.list_plans(session)
+    if as_json:
+        print_json(rows)
+        return
+    columns = ["plan_id", "file", "status", "as_of", "lots", "rejected_lots", "batches", "warnings", "created_at"]
+    stdout.print(rows_table(rows, columns, title=f"{len(rows)} plans"))
+
+
+def batches(
+    plan: Annotated[int | None, typer.Option(help="Only batches of this plan id.")] = None,
+    date: Annotated[dt.datetime | None, typer.Option(formats=DATE_FORMATS, help="Only this grow date.")] = None,
+    farm: Annotated[int | None, typer.Option(help="Only this farm id.")] = None,
+    cultivar: Annotated[str | None, typer.Option(help="Only this cultivar (case and spacing ignored).")] = None,
+    status: Annotated[BatchStatus | None, typer.Option(help="Only batches in this status.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Show at most this many.")] = None,
+    as_json: Annotated[bool, JSON_OPTION] = False,
+) -> None:
+    """List batches, ordered by grow date and id.
+
+    Example: cropflow batches --date 2027-01-15 --farm 2 --json
+    """
+    batch_filter = queries.BatchFilter(
+        plan_id=plan,
+        scheduled_date=date.date() if date else None,
+        farm_id=farm,
+        cultivar=cultivar,
+        status=status.value if status else None,
+        limit=limit,
+    )
+    with exit_on_error(), runtime().db.session() as session:
+        rows = queries.list_batches(session, batch_filter)
+    if as_json:
+        print_json(rows)
+        return
+    columns = ["batch_id", "plan_id", "lot_id", "sequence", "scheduled_date", "farm_id", "cultivar",
+               "recipe_id", "recipe_version", "recipe_source", "status"]
+    stdout.print(rows_table(rows, columns, title=f"{len(rows)} batches"))
+
+
+def status(
+    since: Annotated[dt.datetime | None, typer.Option(formats=DATE_FORMATS, help="Only dates from this day on.")] = None,
+    as_json: Annotated[bool, JSON_OPTION] = False,
+) -> None:
+    """Show each grow date's queue depth and its batches by status."""
+    with exit_on_error():
+        rows = collect_status(since.date() if since else None)
+    if as_json:
+        print_json(rows)
+        return
+    stdout.print(status_table(rows))
+
+
+def collect_status(since: dt.date | None) -> list[dict[str, object]]:
+    current = runtime()
+    with current.db.session() as session:
+        rows = queries.date_status(session, since=since)
+    if not current.settings.is_embedded:
+        queue = current.open_queue()
+        try:
+            for row in rows:
+                row["queue_depth"] = queue.depth(dt.date.fromisoformat(str(row["date"])))
+        finally:
+            queue.close()
+    return rows
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(plans)
+    app.command()(batches)
+    app.command()(status)

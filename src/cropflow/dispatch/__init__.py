@@ -1,0 +1,1 @@
+"""Date queues, the outbox relay and the consumer."""

@@ -1,0 +1,81 @@
+"""The outbox relay: publish batches that have no ``dispatched_at`` yet.
+
+A batch is committed before it is published, and marked dispatched only after
+the queue confirmed it. A crash in between leaves it in the outbox, and the
+next relay run publishes it again: delivery is at-least-once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+from sqlalchemy import select
+
+from cropflow.dispatch.embedded import mark_dispatched
+from cropflow.dispatch.message import load_messages
+from cropflow.dispatch.queue import DateQueue
+from cropflow.store.db import Database
+from cropflow.store.tables import Batch
+
+logger = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[int], None]
+
+
+def relay(
+    db: Database,
+    queue: DateQueue,
+    *,
+    plan_id: int | None = None,
+    lot_ids: Sequence[int] | None = None,
+    chunk_size: int = 5_000,
+    on_progress: ProgressCallback | None = None,
+) -> int:
+    """Publish every undispatched batch (of one plan or some lots, if given).
+
+    Returns the number of batches marked dispatched by this call.
+    """
+    dispatched = 0
+    after_id = 0
+    while True:
+        batch_ids = _next_undispatched(db, plan_id=plan_id, lot_ids=lot_ids, after_id=after_id, limit=chunk_size)
+        if not batch_ids:
+            break
+        after_id = batch_ids[-1]
+
+        if not queue.in_database:
+            with db.session() as session:
+                messages = load_messages(session, batch_ids)
+            queue.publish(messages)
+        count = mark_dispatched(db, batch_ids)
+        dispatched += count
+        if on_progress is not None:
+            on_progress(count)
+        logger.debug("Dispatched batches %d..%d", batch_ids[0], batch_ids[-1])
+
+    if dispatched:
+        logger.info("Dispatched %d batches%s", dispatched, f" of plan {plan_id}" if plan_id else "")
+    return dispatched
+
+
+def count_undispatched(db: Database, *, plan_id: int | None = None) -> int:
+    from sqlalchemy import func
+
+    with db.session() as session:
+        query = select(func.count()).select_from(Batch).where(Batch.dispatched_at.is_(None))
+        if plan_id is not None:
+            query = query.where(Batch.plan_id == plan_id)
+        return session.scalar(query) or 0
+
+
+def _next_undispatched(
+    db: Database, *, plan_id: int | None, lot_ids: Sequence[int] | None, after_id: int, limit: int
+) -> list[int]:
+    query = select(Batch.id).where(Batch.dispatched_at.is_(None), Batch.id > after_id)
+    if plan_id is not None:
+        query = query.where(Batch.plan_id == plan_id)
+    if lot_ids is not None:
+        query = query.where(Batch.lot_id.in_(lot_ids))
+    with db.session() as session:
+        return list(session.scalars(query.order_by(Batch.id).limit(limit)))

@@ -1,0 +1,210 @@
+"""Ingest a workbook: read, validate, store, create batches and dispatch them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from cropflow.dispatch import outbox
+from cropflow.report import IngestReport, IngestStatus
+from cropflow.runtime import Runtime
+from cropflow.store import catalog
+from cropflow.store.plans import StoredPlan, existing_plan, find_plan_id, rejected_lot_json, store_plan
+from cropflow.store.tables import Batch, Lot
+from cropflow.workbook import WorkbookLimits, file_sha256, read_plan
+from cropflow.workbook.plan import ParsedPlan
+
+logger = logging.getLogger(__name__)
+
+
+class Progress:
+    """Receives progress of long phases; the CLI draws bars from it."""
+
+    def start(self, phase: str, total: int) -> None: ...
+
+    def advance(self, phase: str, amount: int) -> None: ...
+
+    def finish(self, phase: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class IngestOptions:
+    as_of: dt.date
+    skip_invalid_lots: bool = False
+    dry_run: bool = False
+
+
+def ingest_file(runtime: Runtime, path: Path, options: IngestOptions, progress: Progress | None = None) -> IngestReport:
+    """Ingest one workbook and return its report; never raises for a bad file.
+
+    Raises StoreUnavailableError or QueueUnavailableError when the database
+    or the broker cannot be reached.
+    """
+    progress = progress or Progress()
+    db = runtime.db
+    sha256 = file_sha256(path)
+    logger.info("Ingesting %s (SHA-256 %s)", path.name, sha256)
+
+    plan_id = find_plan_id(db, sha256)
+    if plan_id is not None:
+        logger.info("File %s was already ingested as plan %d", path.name, plan_id)
+        if options.dry_run:
+            return _duplicate_report(runtime, path.name, plan_id, dry_run=True)
+        complete_plan(runtime, existing_plan(db, plan_id), progress)
+        return _duplicate_report(runtime, path.name, plan_id)
+
+    with db.session() as session:
+        known = catalog.load_known_ids(session)
+    parsed = read_plan(
+        path,
+        as_of=options.as_of,
+        limits=WorkbookLimits.from_settings(runtime.settings),
+        known_farm_ids=known.farm_ids,
+        known_recipe_ids=known.recipe_ids,
+        sha256=sha256,
+    )
+    _log_problems(parsed)
+
+    if _must_reject(parsed, options):
+        return _rejected_report(parsed, dry_run=options.dry_run)
+    if options.dry_run:
+        return _accepted_report(parsed, plan_id=None, batches=parsed.crop_total, dry_run=True)
+
+    stored = store_plan(db, parsed)
+    if not stored.created:
+        complete_plan(runtime, stored, progress)
+        return _duplicate_report(runtime, path.name, stored.plan_id)
+
+    complete_plan(runtime, stored, progress)
+    report = _accepted_report(parsed, plan_id=stored.plan_id, batches=count_batches(runtime, stored.plan_id))
+    report.warnings.extend(stored.warnings)
+    return report
+
+
+def complete_plan(runtime: Runtime, stored: StoredPlan, progress: Progress) -> None:
+    """Create the batches of every lot that has none and dispatch the plan's outbox.
+
+    Safe to run again: a plan whose ingest crashed halfway is completed, and a
+    complete plan costs two queries.
+    """
+    db = runtime.db
+    pending = _lots_without_batches(runtime, stored.plan_id)
+    if pending:
+        _create_batches(runtime, stored.plan_id, pending, progress)
+
+    undispatched = outbox.count_undispatched(db, plan_id=stored.plan_id)
+    if undispatched and runtime.settings.is_embedded:
+        progress.start("dispatch", undispatched)
+        queue = runtime.open_queue()
+        try:
+            outbox.relay(
+                db,
+                queue,
+                plan_id=stored.plan_id,
+                chunk_size=runtime.settings.dispatch_chunk_size,
+                on_progress=lambda count: progress.advance("dispatch", count),
+            )
+        finally:
+            queue.close()
+            progress.finish("dispatch")
+
+
+def count_batches(runtime: Runtime, plan_id: int) -> int:
+    with runtime.db.session() as session:
+        return session.scalar(select(func.count()).select_from(Batch).where(Batch.plan_id == plan_id)) or 0
+
+
+def _create_batches(runtime: Runtime, plan_id: int, lots: Sequence[tuple[int, int]], progress: Progress) -> None:
+    from cropflow.tasks import configure_celery, create_batches
+
+    configure_celery(runtime.settings)
+    chunk_size = max(1, runtime.settings.lots_per_task)
+    total = sum(crop_count for _, crop_count in lots)
+    logger.info("Creating %d batches for %d lots of plan %d", total, len(lots), plan_id)
+    progress.start("batches", total)
+    for start in range(0, len(lots), chunk_size):
+        chunk = lots[start : start + chunk_size]
+        create_batches.apply(args=[[lot_id for lot_id, _ in chunk]], throw=True)
+        progress.advance("batches", sum(crop_count for _, crop_count in chunk))
+    progress.finish("batches")
+
+
+def _lots_without_batches(runtime: Runtime, plan_id: int) -> list[tuple[int, int]]:
+    with runtime.db.session() as session:
+        rows = session.execute(
+            select(Lot.id, Lot.crop_count)
+            .where(Lot.plan_id == plan_id, Lot.batches_created_at.is_(None))
+            .order_by(Lot.id)
+        ).all()
+        return [(lot_id, crop_count) for lot_id, crop_count in rows]
+
+
+def _must_reject(parsed: ParsedPlan, options: IngestOptions) -> bool:
+    if not parsed.errors:
+        return False
+    if parsed.plan_rejected or not options.skip_invalid_lots:
+        return True
+    return not parsed.lots
+
+
+def _rejected_report(parsed: ParsedPlan, *, dry_run: bool) -> IngestReport:
+    return IngestReport(
+        status=IngestStatus.REJECTED,
+        file_name=parsed.file_name,
+        lots_accepted=0,
+        lots_rejected=len(parsed.lots) + len(parsed.rejected_lots),
+        errors=list(parsed.errors),
+        warnings=list(parsed.warnings),
+        rejected_lots=[rejected_lot_json(lot) for lot in parsed.rejected_lots],
+        dry_run=dry_run,
+    )
+
+
+def _accepted_report(parsed: ParsedPlan, *, plan_id: int | None, batches: int, dry_run: bool = False) -> IngestReport:
+    return IngestReport(
+        status=IngestStatus.PARTIAL if parsed.rejected_lots else IngestStatus.ACCEPTED,
+        file_name=parsed.file_name,
+        plan_id=plan_id,
+        lots_accepted=len(parsed.lots),
+        lots_rejected=len(parsed.rejected_lots),
+        batches=batches,
+        errors=list(parsed.errors),
+        warnings=list(parsed.warnings),
+        rejected_lots=[rejected_lot_json(lot) for lot in parsed.rejected_lots],
+        dry_run=dry_run,
+    )
+
+
+def _duplicate_report(runtime: Runtime, file_name: str, plan_id: int, *, dry_run: bool = False) -> IngestReport:
+    from cropflow.store.tables import Plan
+    from cropflow.workbook.plan import Problem
+
+    with runtime.db.session() as session:
+        plan = session.get_one(Plan, plan_id)
+        warnings = [Problem(**problem) for problem in plan.warnings]
+        lots_accepted, lots_rejected, rejected_lots = plan.lot_count, plan.rejected_lot_count, plan.rejected_lots
+    return IngestReport(
+        status=IngestStatus.DUPLICATE,
+        file_name=file_name,
+        plan_id=plan_id,
+        lots_accepted=lots_accepted,
+        lots_rejected=lots_rejected,
+        batches=count_batches(runtime, plan_id),
+        warnings=warnings,
+        rejected_lots=rejected_lots,
+        dry_run=dry_run,
+    )
+
+
+def _log_problems(parsed: ParsedPlan) -> None:
+    if parsed.errors:
+        logger.warning("%s has %d errors and %d warnings", parsed.file_name, len(parsed.errors), len(parsed.warnings))
+    elif parsed.warnings:
+        logger.info("%s has %d warnings", parsed.file_name, len(parsed.warnings))
+
+

@@ -1,0 +1,66 @@
+"""The objects a process builds once from its settings: database and queue."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from cropflow.dispatch.embedded import EmbeddedQueue
+from cropflow.dispatch.queue import DateQueue
+from cropflow.settings import Settings
+from cropflow.store.db import Database
+
+logger = logging.getLogger(__name__)
+
+
+class Runtime:
+    """Settings, the database and a factory of date queues, for one process.
+
+    In embedded mode the database is migrated the first time it is opened.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._db: Database | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def db(self) -> Database:
+        with self._lock:
+            if self._db is None:
+                self._db = Database(self.settings.resolved_database_url)
+                if self.settings.is_embedded or self._db.is_sqlite:
+                    self._db.upgrade()
+            return self._db
+
+    def open_queue(self) -> DateQueue:
+        """Return a new date queue for the calling thread."""
+        if self.settings.is_embedded:
+            return EmbeddedQueue(
+                self.db, lease_s=self.settings.lease_s, max_deliveries=self.settings.max_deliveries
+            )
+        from cropflow.dispatch.amqp import AmqpQueue
+
+        return AmqpQueue.from_settings(self.settings)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.dispose()
+                self._db = None
+
+
+_current: Runtime | None = None
+
+
+def set_runtime(runtime: Runtime) -> None:
+    global _current
+    _current = runtime
+
+
+def get_runtime() -> Runtime:
+    """Return this process's runtime, built from the environment on first use."""
+    global _current
+    if _current is None:
+        _current = Runtime(Settings())
+    return _current

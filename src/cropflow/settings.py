@@ -1,0 +1,72 @@
+"""Settings, loaded once at startup from ``CROPFLOW_*`` variables and CLI options."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIB = 1024 * 1024
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("cropflow", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Every knob of cropflow, read from the environment with the prefix ``CROPFLOW_``."""
+
+    model_config = SettingsConfigDict(env_prefix="CROPFLOW_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    # Empty means the embedded SQLite file ``cropflow.db`` in ``data_dir``.
+    database_url: str = ""
+    # Empty means embedded mode: lot tasks run in-process and the date
+    # queues live in the database.
+    broker_url: str = ""
+
+    log_format: Literal["text", "json"] = "text"
+
+    # Workbook limits, checked before a file is parsed in full.
+    max_file_bytes: int = 50 * MIB
+    max_uncompressed_bytes: int = 200 * MIB
+    # A zip member that expands more than this many times its compressed size
+    # is treated as a zip bomb. Spreadsheet XML compresses about 5-30 times.
+    max_compression_ratio: float = 200.0
+    max_rows_per_sheet: int = 1_000_000
+    max_crops_per_lot: int = 10_000
+
+    # Lots handed to one task call; a chunk is stored in one transaction.
+    lots_per_task: int = 200
+    # Batches published or marked per outbox round.
+    dispatch_chunk_size: int = 5_000
+
+    # Embedded queue: how long a received batch stays invisible to other
+    # consumers before it is delivered again unless acked.
+    lease_s: float = 300.0
+    # Deliveries that failed before a batch goes to the dead-letter queue.
+    max_deliveries: int = 5
+    # How often an idle consumer looks for new messages.
+    poll_interval_s: float = 1.0
+
+    # RabbitMQ date queues.
+    queue_type: Literal["classic", "quorum"] = "classic"
+    exchange_name: str = "cropflow.batches"
+    queue_prefix: str = "batch-queue-"
+    confirm_timeout_s: float = 30.0
+
+    # Periodic relay in distributed mode.
+    relay_interval_s: float = 30.0
+
+    @property
+    def is_embedded(self) -> bool:
+        return not self.broker_url
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'cropflow.db'}"
