@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from cropflow.dispatch import outbox
+from cropflow.progress import Progress
 from cropflow.report import IngestReport, IngestStatus
 from cropflow.runtime import Runtime
 from cropflow.store import catalog
@@ -20,16 +21,6 @@ from cropflow.workbook import WorkbookLimits, file_sha256, read_plan
 from cropflow.workbook.plan import ParsedPlan
 
 logger = logging.getLogger(__name__)
-
-
-class Progress:
-    """Receives progress of long phases; the CLI draws bars from it."""
-
-    def start(self, phase: str, total: int) -> None: ...
-
-    def advance(self, phase: str, amount: int) -> None: ...
-
-    def finish(self, phase: str) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

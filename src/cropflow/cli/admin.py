@@ -11,7 +11,6 @@ from typing import Annotated
 import typer
 from sqlalchemy import select
 
-from cropflow import ingest as ingest_service
 from cropflow.cli.context import exit_on_error, runtime, stdout
 from cropflow.cli.progress import BarProgress
 from cropflow.cli.query import collect_status
@@ -107,6 +106,8 @@ def example_plan(
 
 def demo() -> None:
     """Write a fresh example plan starting tomorrow, ingest it and consume its first day."""
+    from cropflow import ingest as ingest_service
+
     current = runtime()
     today = dt.date.today()
     first_day = today + dt.timedelta(days=1)

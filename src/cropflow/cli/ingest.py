@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 
-from cropflow import ingest as ingest_service
 from cropflow.cli.context import exit_on_error, runtime
 from cropflow.cli.progress import BarProgress
 from cropflow.cli.render import print_ingest_report, print_json
@@ -31,6 +30,8 @@ def ingest(
     Exit status: 0 accepted or duplicate, 1 rejected or partial, 2 usage
     error, 3 database or queue unreachable.
     """
+    from cropflow import ingest as ingest_service
+
     options = ingest_service.IngestOptions(
         as_of=as_of.date() if as_of else dt.date.today(),
         skip_invalid_lots=skip_invalid_lots,

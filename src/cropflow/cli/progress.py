@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from cropflow import ingest
+from cropflow.progress import Progress as ProgressBase
 from cropflow.cli.context import stderr
 
 PHASE_LABELS = {"batches": "Creating batches", "dispatch": "Dispatching"}
 
 
-class BarProgress(ingest.Progress):
+class BarProgress(ProgressBase):
     """Draws one bar per phase on stderr; draws nothing when stderr is not a terminal."""
 
     def __init__(self) -> None:

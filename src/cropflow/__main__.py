@@ -1,0 +1,3 @@
+from cropflow.cli import main
+
+main()
