@@ -19,5 +19,5 @@ def test_no_recommendations_gives_default_to_all():
 
 def test_allocation_never_drops_a_crop():
     for crop_count in range(1, 30):
-        for length in range(0, 12):
+        for length in range(12):
             assert len(allocate_recipes(crop_count, list(range(length)), -1)) == crop_count

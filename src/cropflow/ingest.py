@@ -15,7 +15,13 @@ from cropflow.progress import Progress
 from cropflow.report import IngestReport, IngestStatus
 from cropflow.runtime import Runtime
 from cropflow.store import catalog
-from cropflow.store.plans import StoredPlan, existing_plan, find_plan_id, rejected_lot_json, store_plan
+from cropflow.store.plans import (
+    StoredPlan,
+    existing_plan,
+    find_plan_id,
+    rejected_lot_json,
+    store_plan,
+)
 from cropflow.store.tables import Batch, Lot
 from cropflow.workbook import WorkbookLimits, file_sha256, read_plan
 from cropflow.workbook.plan import ParsedPlan

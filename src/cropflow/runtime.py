@@ -41,7 +41,7 @@ class Runtime:
             )
         from cropflow.dispatch.amqp import AmqpQueue
 
-        return AmqpQueue.from_settings(self.settings)
+        return AmqpQueue(self.settings, self.db)
 
     def close(self) -> None:
         with self._lock:

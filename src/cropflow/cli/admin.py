@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import zoneinfo
 from pathlib import Path
 from typing import Annotated
 
@@ -14,7 +13,12 @@ from sqlalchemy import select
 from cropflow.cli.context import exit_on_error, runtime, stdout
 from cropflow.cli.progress import BarProgress
 from cropflow.cli.query import collect_status
-from cropflow.cli.render import print_ingest_report, print_json, rows_table, status_table
+from cropflow.cli.render import (
+    print_ingest_report,
+    print_json,
+    rows_table,
+    status_table,
+)
 from cropflow.dispatch import outbox
 from cropflow.dispatch.consumer import ConsumeOptions, Consumer
 from cropflow.dispatch.handlers import BatchStatusRecorder, write_summary_line
@@ -23,6 +27,7 @@ from cropflow.report import EXIT_USAGE
 from cropflow.store import catalog
 from cropflow.store.db import Database
 from cropflow.store.tables import Farm
+from cropflow.workbook.cells import is_time_zone
 
 logger = logging.getLogger("cropflow.cli")
 
@@ -40,7 +45,7 @@ def farms_add(
     timezone: Annotated[str | None, typer.Option(help="IANA time zone, e.g. America/Los_Angeles.")] = None,
 ) -> None:
     """Register a farm, or update its name and time zone."""
-    if timezone is not None and not _is_time_zone(timezone):
+    if timezone is not None and not is_time_zone(timezone):
         typer.echo(f"Invalid time zone {timezone!r}: expected an IANA name such as Europe/Amsterdam.", err=True)
         raise typer.Exit(EXIT_USAGE)
     with exit_on_error(), runtime().db.write_session() as session:
@@ -145,14 +150,6 @@ def demo() -> None:
         f"Consumed {stats.handled} batches of {first_day} ({stats.skipped} were done already). "
         f"Next: cropflow status, cropflow consume --from {first_day} --json"
     )
-
-
-def _is_time_zone(name: str) -> bool:
-    try:
-        zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
 
 
 def register(app: typer.Typer) -> None:

@@ -12,7 +12,12 @@ import typer
 
 from cropflow.cli.context import exit_on_error, runtime
 from cropflow.dispatch.consumer import ConsumeOptions, Consumer
-from cropflow.dispatch.handlers import BatchStatusRecorder, ExecHandler, write_json_line, write_summary_line
+from cropflow.dispatch.handlers import (
+    BatchStatusRecorder,
+    ExecHandler,
+    write_json_line,
+    write_summary_line,
+)
 from cropflow.report import EXIT_USAGE
 
 logger = logging.getLogger("cropflow.cli")

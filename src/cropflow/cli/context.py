@@ -10,7 +10,12 @@ from collections.abc import Iterator
 import typer
 from rich.console import Console
 
-from cropflow.errors import ConfigError, CropflowError, QueueUnavailableError, StoreUnavailableError
+from cropflow.errors import (
+    ConfigError,
+    CropflowError,
+    QueueUnavailableError,
+    StoreUnavailableError,
+)
 from cropflow.report import EXIT_REJECTED, EXIT_UNAVAILABLE, EXIT_USAGE
 from cropflow.runtime import Runtime, get_runtime
 

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from typing import Self
 
-from cropflow.progress import Progress as ProgressBase
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
 from cropflow.cli.context import stderr
+from cropflow.progress import Progress as ProgressBase
 
 PHASE_LABELS = {"batches": "Creating batches", "dispatch": "Dispatching"}
 
@@ -26,7 +35,7 @@ class BarProgress(ProgressBase):
         )
         self._tasks: dict[str, int] = {}
 
-    def __enter__(self) -> BarProgress:
+    def __enter__(self) -> Self:
         self._bars.start()
         return self
 

@@ -103,10 +103,11 @@ class RejectedLot:
 class ParsedPlan:
     """The outcome of reading and validating one workbook.
 
-    ``errors`` lists every error. Errors tied to a schedule row also appear in
-    that row's ``RejectedLot``; any other error (a missing sheet, an invalid
-    recipe row) makes ``plan_rejected`` true, and such a plan stores nothing
-    even with ``--skip-invalid-lots``.
+    ``errors`` lists every error once. A schedule row with an error, or one
+    that uses an invalid recipe, farm or recommendation row, becomes a
+    ``RejectedLot`` with its reasons. Structural problems (not a spreadsheet,
+    over a limit, a missing sheet or column) set ``plan_rejected``: such a
+    plan stores nothing, even with ``--skip-invalid-lots``.
     """
 
     file_name: str
