@@ -124,7 +124,7 @@ def demo() -> None:
         with BarProgress() as progress:
             report = ingest_service.ingest_file(current, path, ingest_service.IngestOptions(as_of=today), progress)
         stdout.print("[bold]2. Ingested[/bold] it:")
-        print_ingest_report(report)
+        print_ingest_report(report, list_warnings=False)
         if report.plan_id is None:
             raise typer.Exit(report.exit_code)
 

@@ -46,11 +46,13 @@ def problems_table(title: str, problems: Sequence[Problem], style: str) -> Table
     return table
 
 
-def print_ingest_report(report: IngestReport) -> None:
+def print_ingest_report(report: IngestReport, *, list_warnings: bool = True) -> None:
     if report.errors:
         stdout.print(problems_table(f"{len(report.errors)} errors", report.errors, "bold red"))
-    if report.warnings:
+    if report.warnings and list_warnings:
         stdout.print(problems_table(f"{len(report.warnings)} warnings", report.warnings, "bold yellow"))
+    elif report.warnings:
+        stdout.print(f"{len(report.warnings)} warnings (cropflow ingest FILE --dry-run lists them)")
 
     style = STATUS_STYLES[report.status]
     what = "would be" if report.dry_run else "is"
@@ -78,7 +80,10 @@ def rows_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], title: st
 def status_table(rows: Sequence[dict[str, Any]]) -> Table:
     table = Table(title="Batches per grow date", title_justify="left")
     for column in ("date", "queue depth", "scheduled", "dispatched", "started", "done", "failed", "dead-lettered", "total"):
-        table.add_column(column, justify="right" if column != "date" else "left")
+        if column == "date":
+            table.add_column(column, no_wrap=True, min_width=10)
+        else:
+            table.add_column(column, justify="right")
     for row in rows:
         counts = row["by_status"]
         table.add_row(
