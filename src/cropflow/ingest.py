@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from kombu.exceptions import OperationalError as KombuOperationalError
 from sqlalchemy import func, select
 
 from cropflow.dispatch import outbox
+from cropflow.errors import QueueUnavailableError
 from cropflow.progress import Progress
 from cropflow.report import IngestReport, IngestStatus
 from cropflow.runtime import Runtime
@@ -24,9 +27,13 @@ from cropflow.store.plans import (
 )
 from cropflow.store.tables import Batch, Lot
 from cropflow.workbook import WorkbookLimits, file_sha256, read_plan
-from cropflow.workbook.plan import ParsedPlan
+from cropflow.workbook.plan import ParsedPlan, Problem
 
 logger = logging.getLogger(__name__)
+
+# How often ``wait_for_plan`` counts the plan's batches.
+WAIT_POLL_INTERVAL_S = 0.5
+KOMBU_CONNECTION_ERRORS = (KombuOperationalError, ConnectionError, OSError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +41,8 @@ class IngestOptions:
     as_of: dt.date
     skip_invalid_lots: bool = False
     dry_run: bool = False
+    # Distributed mode: follow the plan until the workers dispatched every batch.
+    wait: bool = False
 
 
 def ingest_file(runtime: Runtime, path: Path, options: IngestOptions, progress: Progress | None = None) -> IngestReport:
@@ -44,7 +53,11 @@ def ingest_file(runtime: Runtime, path: Path, options: IngestOptions, progress: 
     """
     progress = progress or Progress()
     db = runtime.db
-    sha256 = file_sha256(path)
+    try:
+        sha256 = file_sha256(path)
+    except OSError as exc:
+        problem = Problem(message=f"cannot read {path.name}: {exc.strerror or exc}")
+        return IngestReport(status=IngestStatus.REJECTED, file_name=path.name, errors=[problem])
     logger.info("Ingesting %s (SHA-256 %s)", path.name, sha256)
 
     plan_id = find_plan_id(db, sha256)
@@ -52,7 +65,7 @@ def ingest_file(runtime: Runtime, path: Path, options: IngestOptions, progress: 
         logger.info("File %s was already ingested as plan %d", path.name, plan_id)
         if options.dry_run:
             return _duplicate_report(runtime, path.name, plan_id, dry_run=True)
-        complete_plan(runtime, existing_plan(db, plan_id), progress)
+        _complete_and_follow(runtime, existing_plan(db, plan_id), options, progress)
         return _duplicate_report(runtime, path.name, plan_id)
 
     with db.session() as session:
@@ -73,42 +86,62 @@ def ingest_file(runtime: Runtime, path: Path, options: IngestOptions, progress: 
         return _accepted_report(parsed, plan_id=None, batches=parsed.crop_total, dry_run=True)
 
     stored = store_plan(db, parsed)
+    _complete_and_follow(runtime, stored, options, progress)
     if not stored.created:
-        complete_plan(runtime, stored, progress)
         return _duplicate_report(runtime, path.name, stored.plan_id)
 
-    complete_plan(runtime, stored, progress)
     report = _accepted_report(parsed, plan_id=stored.plan_id, batches=count_batches(runtime, stored.plan_id))
     report.warnings.extend(stored.warnings)
     return report
 
 
 def complete_plan(runtime: Runtime, stored: StoredPlan, progress: Progress) -> None:
-    """Create the batches of every lot that has none and dispatch the plan's outbox.
+    """Create the batches of every lot that has none and dispatch them.
 
-    Safe to run again: a plan whose ingest crashed halfway is completed, and a
-    complete plan costs two queries.
+    Embedded mode does the work in this process. Distributed mode sends the
+    lots to the workers, which create and publish the batches; see
+    ``wait_for_plan``. Safe to run again: a plan whose ingest stopped halfway
+    is completed, and a complete plan costs two queries.
     """
-    db = runtime.db
     pending = _lots_without_batches(runtime, stored.plan_id)
-    if pending:
-        _create_batches(runtime, stored.plan_id, pending, progress)
+    if runtime.settings.is_embedded:
+        if pending:
+            _create_batches_in_process(runtime, stored.plan_id, pending, progress)
+        _dispatch_in_process(runtime, stored.plan_id, progress)
+    elif pending:
+        _enqueue_lots(runtime, stored.plan_id, pending)
 
-    undispatched = outbox.count_undispatched(db, plan_id=stored.plan_id)
-    if undispatched and runtime.settings.is_embedded:
-        progress.start("dispatch", undispatched)
-        queue = runtime.open_queue()
-        try:
-            outbox.relay(
-                db,
-                queue,
-                plan_id=stored.plan_id,
-                chunk_size=runtime.settings.dispatch_chunk_size,
-                on_progress=lambda count: progress.advance("dispatch", count),
-            )
-        finally:
-            queue.close()
+
+def _complete_and_follow(runtime: Runtime, stored: StoredPlan, options: IngestOptions, progress: Progress) -> None:
+    complete_plan(runtime, stored, progress)
+    if options.wait and not runtime.settings.is_embedded:
+        wait_for_plan(runtime, stored.plan_id, progress)
+
+
+def wait_for_plan(runtime: Runtime, plan_id: int, progress: Progress) -> bool:
+    """Follow a plan until every batch exists and is dispatched; False on timeout."""
+    from cropflow.store.tables import Plan
+
+    with runtime.db.session() as session:
+        expected = session.get_one(Plan, plan_id).batch_count
+    deadline = time.monotonic() + runtime.settings.wait_timeout_s
+    progress.start("batches", expected)
+    progress.start("dispatch", expected)
+    while True:
+        created, dispatched = _plan_progress(runtime, plan_id)
+        progress.update("batches", created)
+        progress.update("dispatch", dispatched)
+        if created >= expected and dispatched >= expected:
+            progress.finish("batches")
             progress.finish("dispatch")
+            return True
+        if time.monotonic() > deadline:
+            logger.warning(
+                "Plan %d is not complete after %.0f s: %d of %d batches created, %d dispatched",
+                plan_id, runtime.settings.wait_timeout_s, created, expected, dispatched,
+            )
+            return False
+        time.sleep(WAIT_POLL_INTERVAL_S)
 
 
 def count_batches(runtime: Runtime, plan_id: int) -> int:
@@ -116,19 +149,66 @@ def count_batches(runtime: Runtime, plan_id: int) -> int:
         return session.scalar(select(func.count()).select_from(Batch).where(Batch.plan_id == plan_id)) or 0
 
 
-def _create_batches(runtime: Runtime, plan_id: int, lots: Sequence[tuple[int, int]], progress: Progress) -> None:
+def _plan_progress(runtime: Runtime, plan_id: int) -> tuple[int, int]:
+    with runtime.db.session() as session:
+        created, dispatched = session.execute(
+            select(func.count(), func.count(Batch.dispatched_at)).where(Batch.plan_id == plan_id)
+        ).one()
+    return created, dispatched
+
+
+def _create_batches_in_process(
+    runtime: Runtime, plan_id: int, lots: Sequence[tuple[int, int]], progress: Progress
+) -> None:
     from cropflow.tasks import configure_celery, create_batches
 
     configure_celery(runtime.settings)
-    chunk_size = max(1, runtime.settings.lots_per_task)
     total = sum(crop_count for _, crop_count in lots)
     logger.info("Creating %d batches for %d lots of plan %d", total, len(lots), plan_id)
     progress.start("batches", total)
-    for start in range(0, len(lots), chunk_size):
-        chunk = lots[start : start + chunk_size]
+    for chunk in _chunks(lots, runtime.settings.lots_per_task):
         create_batches.apply(args=[[lot_id for lot_id, _ in chunk]], throw=True)
         progress.advance("batches", sum(crop_count for _, crop_count in chunk))
     progress.finish("batches")
+
+
+def _dispatch_in_process(runtime: Runtime, plan_id: int, progress: Progress) -> None:
+    db = runtime.db
+    undispatched = outbox.count_undispatched(db, plan_id=plan_id)
+    if not undispatched:
+        return
+    progress.start("dispatch", undispatched)
+    queue = runtime.open_queue()
+    try:
+        outbox.relay(
+            db,
+            queue,
+            plan_id=plan_id,
+            chunk_size=runtime.settings.dispatch_chunk_size,
+            on_progress=lambda count: progress.advance("dispatch", count),
+        )
+    finally:
+        queue.close()
+        progress.finish("dispatch")
+
+
+def _enqueue_lots(runtime: Runtime, plan_id: int, lots: Sequence[tuple[int, int]]) -> None:
+    from cropflow.tasks import enqueue_lot_chunks
+
+    chunks = [[lot_id for lot_id, _ in chunk] for chunk in _chunks(lots, runtime.settings.lots_per_task)]
+    try:
+        enqueue_lot_chunks(runtime.settings, chunks)
+    except KOMBU_CONNECTION_ERRORS as exc:
+        raise QueueUnavailableError(
+            f"Cannot send the lots of plan {plan_id} to the workers: {exc}. The plan is stored; "
+            "ingest the same file again once the broker is reachable to send them."
+        ) from exc
+    logger.info("Sent %d lots of plan %d to the workers in %d tasks", len(lots), plan_id, len(chunks))
+
+
+def _chunks(lots: Sequence[tuple[int, int]], size: int) -> list[Sequence[tuple[int, int]]]:
+    size = max(1, size)
+    return [lots[start : start + size] for start in range(0, len(lots), size)]
 
 
 def _lots_without_batches(runtime: Runtime, plan_id: int) -> list[tuple[int, int]]:
@@ -179,7 +259,6 @@ def _accepted_report(parsed: ParsedPlan, *, plan_id: int | None, batches: int, d
 
 def _duplicate_report(runtime: Runtime, file_name: str, plan_id: int, *, dry_run: bool = False) -> IngestReport:
     from cropflow.store.tables import Plan
-    from cropflow.workbook.plan import Problem
 
     with runtime.db.session() as session:
         plan = session.get_one(Plan, plan_id)

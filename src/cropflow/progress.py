@@ -10,5 +10,8 @@ class Progress:
     def advance(self, phase: str, amount: int) -> None:
         """``amount`` more units of ``phase`` are done."""
 
+    def update(self, phase: str, completed: int) -> None:
+        """``completed`` units of ``phase`` are done in all."""
+
     def finish(self, phase: str) -> None:
         """``phase`` is complete."""

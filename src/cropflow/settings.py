@@ -58,8 +58,15 @@ class Settings(BaseSettings):
     queue_prefix: str = "batch-queue-"
     confirm_timeout_s: float = 30.0
 
-    # Periodic relay in distributed mode.
+    # Celery queue of the lot tasks.
+    task_queue: str = "cropflow.lots"
+    # Periodic relay in the worker pool: how often it runs, and how old an
+    # undispatched batch must be before the relay publishes it (younger ones
+    # are still being published by the task that created them).
     relay_interval_s: float = 30.0
+    relay_grace_s: float = 60.0
+    # How long ``ingest --wait`` follows a plan before it gives up.
+    wait_timeout_s: float = 3600.0
 
     @property
     def is_embedded(self) -> bool:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from cropflow.cli import admin, consume, ingest, query
+from cropflow.cli import admin, consume, distributed, ingest, query
 from cropflow.logs import configure_logging
 from cropflow.report import EXIT_USAGE
 from cropflow.runtime import Runtime, set_runtime
@@ -49,6 +49,7 @@ ingest.register(app)
 query.register(app)
 consume.register(app)
 admin.register(app)
+distributed.register(app)
 
 
 def main() -> None:

@@ -24,6 +24,9 @@ def ingest(
         bool, typer.Option(help="Store the clean lots and list the rejected ones (exit status 1).")
     ] = False,
     dry_run: Annotated[bool, typer.Option(help="Validate and report without storing anything.")] = False,
+    wait: Annotated[
+        bool, typer.Option(help="Distributed mode: follow the plan until every batch is dispatched.")
+    ] = False,
 ) -> None:
     """Validate a crop-plan workbook, store its plan and dispatch its batches.
 
@@ -36,6 +39,7 @@ def ingest(
         as_of=as_of.date() if as_of else dt.date.today(),
         skip_invalid_lots=skip_invalid_lots,
         dry_run=dry_run,
+        wait=wait,
     )
     with exit_on_error(), BarProgress() as progress:
         report = ingest_service.ingest_file(runtime(), file, options, progress)

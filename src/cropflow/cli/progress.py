@@ -49,6 +49,10 @@ class BarProgress(ProgressBase):
         if phase in self._tasks:
             self._bars.advance(self._tasks[phase], amount)
 
+    def update(self, phase: str, completed: int) -> None:
+        if phase in self._tasks:
+            self._bars.update(self._tasks[phase], completed=completed)
+
     def finish(self, phase: str) -> None:
         if phase in self._tasks:
             task = self._tasks[phase]

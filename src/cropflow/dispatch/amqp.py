@@ -304,11 +304,17 @@ class AmqpQueue:
             _close_quietly(channel)
         return message_count
 
-    def list_queues(self) -> list[str]:
-        """Return the names of date queues cropflow has published to, from the database."""
+    def dates_published(self, *, before: dt.date) -> list[dt.date]:
+        """Return the grow dates before ``before`` that batches were published for."""
         with self.db.session() as session:
-            days = session.scalars(select(Batch.scheduled_date).where(Batch.dispatched_at.is_not(None)).distinct())
-            return sorted(self.queue_name(day) for day in days)
+            return list(
+                session.scalars(
+                    select(Batch.scheduled_date)
+                    .where(Batch.dispatched_at.is_not(None), Batch.scheduled_date < before)
+                    .distinct()
+                    .order_by(Batch.scheduled_date)
+                )
+            )
 
     def delete_if_empty(self, name: str) -> bool:
         """Delete queue ``name`` unless it holds messages or has consumers; True if deleted."""

@@ -17,7 +17,7 @@ import logging
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 
 from cropflow.dispatch.message import BatchMessage, load_messages
 from cropflow.dispatch.queue import Delivery
@@ -167,6 +167,13 @@ def mark_dispatched(db: Database, batch_ids: Sequence[int]) -> int:
         result = session.execute(
             update(Batch)
             .where(Batch.id.in_(batch_ids), Batch.dispatched_at.is_(None))
-            .values(dispatched_at=utc_now(), status=BatchStatus.DISPATCHED.value)
+            .values(
+                dispatched_at=utc_now(),
+                # A batch published again (by a relay after a crash) keeps a
+                # later status such as done.
+                status=case(
+                    (Batch.status == BatchStatus.SCHEDULED.value, BatchStatus.DISPATCHED.value), else_=Batch.status
+                ),
+            )
         )
     return result.rowcount

@@ -7,10 +7,11 @@ next relay run publishes it again: delivery is at-least-once.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from cropflow.dispatch.embedded import mark_dispatched
 from cropflow.dispatch.message import load_messages
@@ -29,17 +30,20 @@ def relay(
     *,
     plan_id: int | None = None,
     lot_ids: Sequence[int] | None = None,
+    created_before: dt.datetime | None = None,
     chunk_size: int = 5_000,
     on_progress: ProgressCallback | None = None,
 ) -> int:
-    """Publish every undispatched batch (of one plan or some lots, if given).
+    """Publish every undispatched batch (of one plan, some lots, or created before a time).
 
     Returns the number of batches marked dispatched by this call.
     """
     dispatched = 0
     after_id = 0
     while True:
-        batch_ids = _next_undispatched(db, plan_id=plan_id, lot_ids=lot_ids, after_id=after_id, limit=chunk_size)
+        batch_ids = _next_undispatched(
+            db, plan_id=plan_id, lot_ids=lot_ids, created_before=created_before, after_id=after_id, limit=chunk_size
+        )
         if not batch_ids:
             break
         after_id = batch_ids[-1]
@@ -60,8 +64,6 @@ def relay(
 
 
 def count_undispatched(db: Database, *, plan_id: int | None = None) -> int:
-    from sqlalchemy import func
-
     with db.session() as session:
         query = select(func.count()).select_from(Batch).where(Batch.dispatched_at.is_(None))
         if plan_id is not None:
@@ -70,9 +72,17 @@ def count_undispatched(db: Database, *, plan_id: int | None = None) -> int:
 
 
 def _next_undispatched(
-    db: Database, *, plan_id: int | None, lot_ids: Sequence[int] | None, after_id: int, limit: int
+    db: Database,
+    *,
+    plan_id: int | None,
+    lot_ids: Sequence[int] | None,
+    created_before: dt.datetime | None,
+    after_id: int,
+    limit: int,
 ) -> list[int]:
     query = select(Batch.id).where(Batch.dispatched_at.is_(None), Batch.id > after_id)
+    if created_before is not None:
+        query = query.where(Batch.created_at < created_before)
     if plan_id is not None:
         query = query.where(Batch.plan_id == plan_id)
     if lot_ids is not None:

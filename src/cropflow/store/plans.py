@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,6 +19,8 @@ logger = logging.getLogger(__name__)
 # Sheet names used in warnings raised while storing, when the workbook's own
 # spelling is not at hand.
 RECIPES_SHEET = "recipes"
+# PostgreSQL advisory lock key of plan storing ("catalog" in hex).
+CATALOG_LOCK_KEY = 0x636174616C6F67
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +53,7 @@ def store_plan(db: Database, parsed: ParsedPlan, *, recipes_sheet: str = RECIPES
     """
     try:
         with db.write_session() as session:
+            _serialize_catalog_writes(session, db)
             existing = session.scalar(select(Plan.id).where(Plan.sha256 == parsed.sha256))
             if existing is not None:
                 raise DuplicatePlanError(existing)
@@ -67,6 +70,14 @@ def store_plan(db: Database, parsed: ParsedPlan, *, recipes_sheet: str = RECIPES
         stored.plan_id, parsed.file_name, len(stored.lot_ids), stored.batch_count,
     )
     return stored
+
+
+def _serialize_catalog_writes(session: Session, db: Database) -> None:
+    """Make concurrent ingests store one at a time, so that their upserts of the
+    same farms, cultivars and recipes do not collide. SQLite's write lock does
+    this already; PostgreSQL takes a transaction-scoped advisory lock."""
+    if not db.is_sqlite:
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CATALOG_LOCK_KEY})
 
 
 def existing_plan(db: Database, plan_id: int) -> StoredPlan:
