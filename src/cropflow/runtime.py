@@ -8,7 +8,8 @@ import threading
 from cropflow.dispatch.embedded import EmbeddedQueue
 from cropflow.dispatch.queue import DateQueue
 from cropflow.settings import Settings
-from cropflow.store.db import Database
+from cropflow.errors import StoreError
+from cropflow.store.db import Database, redact_url
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +32,11 @@ class Runtime:
                 self._db = Database(self.settings.resolved_database_url)
                 if self.settings.is_embedded or self._db.is_sqlite:
                     self._db.upgrade()
+                elif not self._db.is_at_head():
+                    raise StoreError(
+                        f"The database {redact_url(self._db.url)} is not at the latest schema; "
+                        "run cropflow db upgrade first."
+                    )
             return self._db
 
     def open_queue(self) -> DateQueue:

@@ -24,6 +24,7 @@ from psycopg import sql
 
 from cropflow.runtime import Runtime, set_runtime
 from cropflow.settings import Settings
+from cropflow.store.db import Database
 
 POSTGRES_ADMIN_URL = os.environ.get("CROPFLOW_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 BROKER_URL = os.environ.get("CROPFLOW_TEST_BROKER", "amqp://guest:guest@127.0.0.1:5672//")
@@ -127,8 +128,10 @@ def distributed_settings(postgres_url, broker_names, tmp_path) -> Settings:
 
 @pytest.fixture
 def distributed_runtime(distributed_settings) -> Iterator[Runtime]:
+    database = Database(distributed_settings.database_url)
+    database.upgrade()
+    database.dispose()
     current = Runtime(distributed_settings)
-    current.db.upgrade()
     set_runtime(current)
     yield current
     current.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +14,8 @@ from cropflow.logs import configure_logging
 from cropflow.report import EXIT_USAGE
 from cropflow.runtime import Runtime, set_runtime
 from cropflow.settings import Settings
+
+logger = logging.getLogger("cropflow.cli")
 
 app = typer.Typer(
     name="cropflow",
@@ -53,4 +56,9 @@ distributed.register(app)
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except Exception:
+        # Expected failures are handled where they happen; this is a bug.
+        logger.critical("cropflow failed unexpectedly; this is a bug. Details:", exc_info=True)
+        raise SystemExit(1) from None

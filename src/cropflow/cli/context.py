@@ -8,6 +8,7 @@ import sys
 from collections.abc import Iterator
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 from rich.console import Console
 
 from cropflow.errors import (
@@ -42,6 +43,10 @@ def exit_on_error() -> Iterator[None]:
         raise typer.Exit(EXIT_USAGE) from exc
     except CropflowError as exc:
         logger.error("%s", exc)
+        raise typer.Exit(EXIT_REJECTED) from exc
+    except SQLAlchemyError as exc:
+        logger.error("Database operation failed: %s", str(exc).splitlines()[0])
+        logger.debug("Database error details", exc_info=True)
         raise typer.Exit(EXIT_REJECTED) from exc
 
 

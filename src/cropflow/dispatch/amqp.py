@@ -225,9 +225,12 @@ class AmqpQueue:
     # -- depth ------------------------------------------------------------
 
     def ready_count(self, day: dt.date) -> int:
-        """Return the messages of ``day`` that RabbitMQ holds ready for delivery."""
+        """Return the messages of ``day`` that RabbitMQ holds ready for delivery (0 without a queue)."""
         with self._translate_errors():
-            return self._passive_declare(self.queue_name(day))
+            try:
+                return self._passive_declare(self.queue_name(day))
+            except NotFound:
+                return 0
 
     def depth(self, day: dt.date) -> int:
         with self.db.session() as session:

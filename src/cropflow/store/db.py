@@ -98,7 +98,7 @@ class Database:
 
     def is_at_head(self) -> bool:
         script = ScriptDirectory.from_config(_alembic_config(self.url))
-        with self.engine.connect() as connection:
+        with translate_db_errors(self.url), self.engine.connect() as connection:
             current = MigrationContext.configure(connection).get_current_heads()
         return set(current) == set(script.get_heads())
 
