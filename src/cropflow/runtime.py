@@ -7,8 +7,8 @@ import threading
 
 from cropflow.dispatch.embedded import EmbeddedQueue
 from cropflow.dispatch.queue import DateQueue
-from cropflow.settings import Settings
 from cropflow.errors import StoreError
+from cropflow.settings import Settings
 from cropflow.store.db import Database, redact_url
 
 logger = logging.getLogger(__name__)

@@ -8,8 +8,8 @@ import sys
 from collections.abc import Iterator
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
 from rich.console import Console
+from sqlalchemy.exc import SQLAlchemyError
 
 from cropflow.errors import (
     ConfigError,
