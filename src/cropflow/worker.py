@@ -104,7 +104,10 @@ def run_worker(settings: Settings, *, concurrency: int, relay: bool = True) -> N
         if relay_loop is not None:
             relay_loop.stop()
 
-    logger.info("Starting worker on %s", app.conf.broker_url and _sanitize(settings.broker_url))
+    # Task received, succeeded, retried and failed lines, and broker
+    # connection retries, come from Celery's own loggers.
+    logging.getLogger("celery").setLevel(logging.INFO)
+    logger.info("Starting worker on %s", _sanitize(settings.broker_url))
     app.worker_main(
         [
             "worker",

@@ -9,13 +9,14 @@ import sys
 import time
 
 import amqp
+import psycopg
 import pytest
 from sqlalchemy import func, select
 
 from cropflow.example_plan import write_example_plan
 from cropflow.store.tables import Batch, Plan
 from tests.cli.conftest import run_cli
-from tests.distributed.conftest import list_queue_names
+from tests.distributed.conftest import POSTGRES_ADMIN_URL, list_queue_names
 
 AS_OF = "2027-12-01"
 START = dt.date(2028, 1, 3)
@@ -74,16 +75,31 @@ def ingest_async(path, env):
     return run_cli(["ingest", str(path), "--json", "--as-of", AS_OF], env, timeout_s=300)
 
 
+def batch_insert_in_progress(runtime):
+    """Return True while a transaction of this test's database has inserted batches but not committed."""
+    database = runtime.db.engine.url.database
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        row = admin.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s "
+            "AND state IN ('active', 'idle in transaction') AND query ILIKE 'INSERT INTO batches%%'",
+            (database,),
+        ).fetchone()
+    return bool(row and row[0])
+
+
 @pytest.mark.timeout(300)
-def test_worker_killed_mid_plan_loses_and_doubles_nothing(distributed_runtime, distributed_env, start_worker, tmp_path):
+def test_worker_killed_mid_lot_loses_and_doubles_nothing(distributed_runtime, distributed_env, start_worker, tmp_path):
     plan_path = write_example_plan(tmp_path / "big.xlsx", start=START, days=600).path
-    distributed_env["CROPFLOW_LOTS_PER_TASK"] = "20"
+    # Half the lots in each of two tasks, so that each insert runs for a while.
+    distributed_env["CROPFLOW_LOTS_PER_TASK"] = "2500"
     worker = start_worker(concurrency=2)
 
     report = json.loads(ingest_async(plan_path, distributed_env).stdout)
     plan_id = report["plan_id"]
     expected = expected_batches(distributed_runtime, plan_id)
-    wait_until(lambda: count_batches(distributed_runtime) > 0, timeout_s=60, interval_s=0.02, message="first batches")
+    wait_until(
+        lambda: batch_insert_in_progress(distributed_runtime), timeout_s=60, interval_s=0.01, message="an insert"
+    )
     worker.kill()
     created_at_kill = count_batches(distributed_runtime)
     start_worker(concurrency=2)
@@ -242,4 +258,25 @@ def test_two_workers_two_plans_at_once_give_exact_counts(distributed_runtime, di
         assert report["batches"] == expected_batches(distributed_runtime, plan_id)
     total = sum(report["batches"] for report in reports)
     assert_each_batch_once(distributed_runtime, total)
+    assert sorted(drain_queues(distributed_runtime.settings.queue_prefix)) == sorted(all_batch_ids(distributed_runtime))
+
+
+@pytest.mark.timeout(120)
+def test_periodic_relay_publishes_batches_stranded_by_a_crash(distributed_runtime, distributed_env, start_worker):
+    """Batches committed by a process that died before publishing are published by the worker's relay."""
+    from cropflow.store.batches import create_batches
+    from cropflow.store.plans import store_plan
+    from tests.conftest import lot, parsed_plan
+
+    stored = store_plan(distributed_runtime.db, parsed_plan([lot(2, 30), lot(3, 20)]))
+    create_batches(distributed_runtime.db, stored.lot_ids)
+    distributed_env["CROPFLOW_RELAY_GRACE_S"] = "0"
+    start_worker()
+
+    wait_until(
+        lambda: count_batches(distributed_runtime, Batch.dispatched_at.is_not(None)) == 50,
+        timeout_s=60,
+        message="stranded batches dispatched",
+    )
+
     assert sorted(drain_queues(distributed_runtime.settings.queue_prefix)) == sorted(all_batch_ids(distributed_runtime))
