@@ -73,6 +73,7 @@ def create_batches(lot_ids: list[int]) -> int:
     if runtime.settings.is_embedded:
         return created
 
+    logger.info("Created %d batches for %d lots (first lot %d)", created, len(lot_ids), min(lot_ids, default=0))
     queue = runtime.open_queue()
     try:
         outbox.relay(runtime.db, queue, lot_ids=lot_ids, chunk_size=runtime.settings.dispatch_chunk_size)

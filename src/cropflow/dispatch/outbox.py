@@ -59,7 +59,8 @@ def relay(
         logger.debug("Dispatched batches %d..%d", batch_ids[0], batch_ids[-1])
 
     if dispatched:
-        logger.info("Dispatched %d batches%s", dispatched, f" of plan {plan_id}" if plan_id else "")
+        scope = f" of plan {plan_id}" if plan_id else f" of lots {_describe(lot_ids)}" if lot_ids else ""
+        logger.info("Dispatched %d batches%s", dispatched, scope)
     return dispatched
 
 
@@ -89,3 +90,10 @@ def _next_undispatched(
         query = query.where(Batch.lot_id.in_(lot_ids))
     with db.session() as session:
         return list(session.scalars(query.order_by(Batch.id).limit(limit)))
+
+
+def _describe(lot_ids: Sequence[int]) -> str:
+    ids = sorted(lot_ids)
+    if len(ids) <= 5:
+        return ", ".join(str(lot_id) for lot_id in ids)
+    return f"{ids[0]}..{ids[-1]} ({len(ids)} lots)"

@@ -39,7 +39,7 @@ def create_batches(db: Database, lot_ids: Sequence[int]) -> int:
             update(Lot).where(Lot.id.in_([lot.id for lot in lots])).values(batches_created_at=now)
         )
 
-    logger.debug("Created %d batches for lots %s", inserted, _describe(lot_ids))
+    logger.debug("Created %d batches for lots %s of plan %d", inserted, _describe(lot_ids), lots[0].plan_id)
     return inserted
 
 
@@ -74,10 +74,10 @@ def _insert_ignoring_existing(session: Session, rows: list[dict[str, object]]) -
         statement = postgresql.insert(Batch).on_conflict_do_nothing(index_elements=["lot_id", "sequence"])
     else:
         statement = insert(Batch)
-    # Core execution on the session's connection: the ORM result of a bulk
-    # insert has no row count.
-    result = session.connection().execute(statement, rows)
-    return result.rowcount
+    # RETURNING counts the rows really inserted; the row count of an
+    # executemany is -1 on some drivers (psycopg).
+    result = session.connection().execute(statement.returning(Batch.id), rows)
+    return len(result.all())
 
 
 def _describe(lot_ids: Sequence[int]) -> str:
