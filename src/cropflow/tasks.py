@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from celery import Celery
 
 from cropflow.dispatch import outbox
-from cropflow.errors import DispatchError
+from cropflow.errors import DispatchError, StoreUnavailableError
 from cropflow.runtime import get_runtime
 from cropflow.settings import Settings
 from cropflow.store import batches
@@ -65,7 +65,15 @@ def enqueue_lot_chunks(settings: Settings, chunks: Sequence[Sequence[int]]) -> N
             create_batches.apply_async(args=[list(chunk)], producer=producer, queue=settings.task_queue)
 
 
-@app.task(name="cropflow.create_batches")
+@app.task(
+    name="cropflow.create_batches",
+    # An unreachable database is retried with backoff (1 s, 2 s, 4 s ... at
+    # most 5 minutes apart) instead of failing the lots for good.
+    autoretry_for=(StoreUnavailableError,),
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=None,
+)
 def create_batches(lot_ids: list[int]) -> int:
     """Create the batches of ``lot_ids`` and publish them; return how many were created."""
     runtime = get_runtime()
