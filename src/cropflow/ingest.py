@@ -103,11 +103,11 @@ def complete_plan(runtime: Runtime, stored: StoredPlan, progress: Progress) -> N
     ``wait_for_plan``. Safe to run again: a plan whose ingest stopped halfway
     is completed, and a complete plan costs two queries.
     """
-    pending = _lots_without_batches(runtime, stored.plan_id)
+    pending = lots_without_batches(runtime, stored.plan_id)
     if runtime.settings.is_embedded:
         if pending:
-            _create_batches_in_process(runtime, stored.plan_id, pending, progress)
-        _dispatch_in_process(runtime, stored.plan_id, progress)
+            create_plan_batches(runtime, stored.plan_id, pending, progress)
+        dispatch_plan(runtime, stored.plan_id, progress)
     elif pending:
         _enqueue_lots(runtime, stored.plan_id, pending)
 
@@ -157,9 +157,10 @@ def _plan_progress(runtime: Runtime, plan_id: int) -> tuple[int, int]:
     return created, dispatched
 
 
-def _create_batches_in_process(
+def create_plan_batches(
     runtime: Runtime, plan_id: int, lots: Sequence[tuple[int, int]], progress: Progress
 ) -> None:
+    """Create the batches of ``lots`` (lot id, crop count) in this process, a task call per chunk."""
     from cropflow.tasks import configure_celery, create_batches
 
     configure_celery(runtime.settings)
@@ -172,7 +173,8 @@ def _create_batches_in_process(
     progress.finish("batches")
 
 
-def _dispatch_in_process(runtime: Runtime, plan_id: int, progress: Progress) -> None:
+def dispatch_plan(runtime: Runtime, plan_id: int, progress: Progress) -> None:
+    """Publish the plan's undispatched batches from this process."""
     db = runtime.db
     undispatched = outbox.count_undispatched(db, plan_id=plan_id)
     if not undispatched:
@@ -211,7 +213,7 @@ def _chunks(lots: Sequence[tuple[int, int]], size: int) -> list[Sequence[tuple[i
     return [lots[start : start + size] for start in range(0, len(lots), size)]
 
 
-def _lots_without_batches(runtime: Runtime, plan_id: int) -> list[tuple[int, int]]:
+def lots_without_batches(runtime: Runtime, plan_id: int) -> list[tuple[int, int]]:
     with runtime.db.session() as session:
         rows = session.execute(
             select(Lot.id, Lot.crop_count)
