@@ -7,7 +7,7 @@ import threading
 
 from cropflow.dispatch.embedded import EmbeddedQueue
 from cropflow.dispatch.queue import DateQueue
-from cropflow.errors import StoreError
+from cropflow.errors import ConfigError, StoreError
 from cropflow.settings import Settings
 from cropflow.store.db import Database, redact_url
 
@@ -29,7 +29,13 @@ class Runtime:
     def db(self) -> Database:
         with self._lock:
             if self._db is None:
-                self._db = Database(self.settings.resolved_database_url)
+                try:
+                    self._db = Database(self.settings.resolved_database_url)
+                except OSError as exc:
+                    raise ConfigError(
+                        f"The data directory {self.settings.data_dir} cannot hold the database: {exc.strerror or exc}. "
+                        "Set CROPFLOW_DATA_DIR to a writable folder."
+                    ) from exc
                 if self.settings.is_embedded or self._db.is_sqlite:
                     self._db.upgrade()
                 elif not self._db.is_at_head():

@@ -72,7 +72,7 @@ def test_exec_failure_is_not_acked(runtime, dispatched, cli_env, tmp_path):
 
     result = run_cli(["consume", DAY, "--until-empty", "--exec", "cat >/dev/null; exit 4", "--mark-done"], cli_env)
 
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1, result.stderr
     assert "command exited with status 4" in result.stderr
     with runtime.db.session() as session:
         rows = session.execute(select(Batch.status, Batch.dead_lettered_at, Batch.failure_count).where(Batch.id <= 3)).all()
@@ -138,3 +138,36 @@ def test_two_consumers_never_hold_the_same_batch(runtime, cli_env):
     assert all(consumer.returncode == 0 for consumer in consumers), [stderr for _, stderr in outputs]
     assert len(all_ids) == 180
     assert len(set(all_ids)) == 180
+
+
+def test_missing_exec_command_stops_without_failing_batches(runtime, dispatched, cli_env):
+    result = run_cli(["consume", DAY, "--until-empty", "--exec", "./no-such-script.sh"], cli_env)
+
+    assert result.returncode == 2
+    assert "cannot run" in result.stderr
+    with runtime.db.session() as session:
+        rows = session.execute(select(Batch.failure_count, Batch.dead_lettered_at, Batch.lease_owner)).all()
+    assert set(rows) == {(0, None, None)}
+
+
+def test_max_counts_failed_messages_too(runtime, dispatched, cli_env):
+    result = run_cli(["consume", DAY, "--until-empty", "--exec", "cat >/dev/null; exit 4", "--max", "2"], cli_env)
+
+    assert result.returncode == 1
+    with runtime.db.session() as session:
+        failures = session.scalars(select(Batch.failure_count).order_by(Batch.id)).all()
+    assert failures == [1, 1, 0, 0, 0]
+
+
+def test_dead_letters_requeue_puts_batches_back(runtime, dispatched, cli_env):
+    cli_env["CROPFLOW_MAX_DELIVERIES"] = "1"
+    run_cli(["consume", DAY, "--until-empty", "--exec", "cat >/dev/null; exit 4"], cli_env)
+    listed = json.loads(run_cli(["dead-letters", "list", "--json"], cli_env).stdout)
+
+    result = run_cli(["dead-letters", "requeue", "--date", DAY], cli_env)
+    again = run_cli(["consume", DAY, "--until-empty", "--json"], cli_env)
+
+    assert [row["reason"] for row in listed] == ["command exited with status 4"] * 3
+    assert result.returncode == 0, result.stderr
+    assert "Requeued 3" in result.stdout
+    assert batch_ids_in(again.stdout) == [1, 2, 3]

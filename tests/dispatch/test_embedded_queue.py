@@ -173,4 +173,3 @@ def test_concurrent_consumers_never_share_a_batch(runtime):
     all_ids = [batch_id for ids in claimed for batch_id in ids]
     assert len(all_ids) == 400
     assert len(set(all_ids)) == 400
-    assert all(ids for ids in claimed), "every consumer should have received some batches"

@@ -42,15 +42,24 @@ DEMO_STATUS_DAYS = 7
 def farms_add(
     farm_id: Annotated[int, typer.Argument(min=1, help="Farm id, as used in crop schedules.")],
     name: Annotated[str, typer.Argument(help="Farm name.")],
-    timezone: Annotated[str | None, typer.Option(help="IANA time zone, e.g. America/Los_Angeles.")] = None,
+    timezone: Annotated[
+        str | None, typer.Option(help="IANA time zone, e.g. America/Los_Angeles. Kept as stored if omitted.")
+    ] = None,
 ) -> None:
-    """Register a farm, or update its name and time zone."""
+    """Register a farm, or update its name (and time zone, if given)."""
+    name = name.strip()
+    if not name:
+        typer.echo("The farm name is empty.", err=True)
+        raise typer.Exit(EXIT_USAGE)
     if timezone is not None and not is_time_zone(timezone):
         typer.echo(f"Invalid time zone {timezone!r}: expected an IANA name such as Europe/Amsterdam.", err=True)
         raise typer.Exit(EXIT_USAGE)
     with exit_on_error(), runtime().db.write_session() as session:
-        catalog.upsert_farm(session, farm_id=farm_id, name=name.strip(), timezone=timezone)
-    stdout.print(f"Farm {farm_id} is {name.strip()}" + (f" ({timezone})" if timezone else ""))
+        stored = session.get(Farm, farm_id)
+        if timezone is None and stored is not None:
+            timezone = stored.timezone
+        catalog.upsert_farm(session, farm_id=farm_id, name=name, timezone=timezone)
+    stdout.print(f"Farm {farm_id} is {name}" + (f" ({timezone})" if timezone else ""))
 
 
 @farms_app.command("list")

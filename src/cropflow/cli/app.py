@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from cropflow.cli import admin, consume, distributed, ingest, query
+from cropflow.cli import admin, consume, dead_letters, distributed, ingest, query
 from cropflow.logs import configure_logging
 from cropflow.report import EXIT_USAGE
 from cropflow.runtime import Runtime, set_runtime
@@ -34,7 +34,10 @@ def configure(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Add debug logs on stderr.")] = False,
     data_dir: Annotated[
         Path | None,
-        typer.Option(help="Folder of the embedded database [env: CROPFLOW_DATA_DIR].", show_default=False),
+        typer.Option(
+            help="Folder of the embedded database; overrides CROPFLOW_DATA_DIR. Give it before the command name.",
+            show_default=False,
+        ),
     ] = None,
 ) -> None:
     """Load settings from CROPFLOW_* variables and set up logging."""
@@ -42,7 +45,9 @@ def configure(
     try:
         settings = Settings(**overrides)
     except ValidationError as exc:
-        typer.echo(f"Invalid setting: {exc}", err=True)
+        for error in exc.errors():
+            name = "CROPFLOW_" + "_".join(str(part) for part in error["loc"]).upper()
+            typer.echo(f"Invalid setting {name}={error.get('input')!r}: {error['msg']}.", err=True)
         raise typer.Exit(EXIT_USAGE) from exc
     configure_logging(verbose=verbose, log_format=settings.log_format)
     set_runtime(Runtime(settings))
@@ -53,6 +58,7 @@ query.register(app)
 consume.register(app)
 admin.register(app)
 distributed.register(app)
+dead_letters.register(app)
 
 
 def main() -> None:

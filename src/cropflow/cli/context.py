@@ -22,7 +22,8 @@ from cropflow.runtime import Runtime, get_runtime
 
 logger = logging.getLogger("cropflow.cli")
 
-stdout = Console(highlight=False, soft_wrap=True)
+# Piped output is not cut to a terminal's width.
+stdout = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 240)
 stderr = Console(stderr=True, highlight=False)
 
 

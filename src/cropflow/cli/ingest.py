@@ -11,6 +11,7 @@ import typer
 from cropflow.cli.context import exit_on_error, runtime
 from cropflow.cli.progress import BarProgress
 from cropflow.cli.render import print_ingest_report, print_json
+from cropflow.errors import CropflowError
 
 
 def ingest(
@@ -42,7 +43,13 @@ def ingest(
         wait=wait,
     )
     with exit_on_error(), BarProgress() as progress:
-        report = ingest_service.ingest_file(runtime(), file, options, progress)
+        try:
+            report = ingest_service.ingest_file(runtime(), file, options, progress)
+        except CropflowError as exc:
+            if as_json:
+                # Tools get one JSON object on stdout whatever happens.
+                print_json({"status": "error", "plan_id": None, "file": file.name, "message": str(exc)})
+            raise
 
     if as_json:
         print_json(report.to_json())

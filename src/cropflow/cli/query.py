@@ -14,6 +14,8 @@ from cropflow.store.tables import BatchStatus
 
 JSON_OPTION = typer.Option("--json", help="Print JSON on stdout.")
 DATE_FORMATS = ["%Y-%m-%d"]
+# Rows a table shows unless --limit says otherwise.
+TABLE_ROW_LIMIT = 500
 
 
 def plans(as_json: Annotated[bool, JSON_OPTION] = False) -> None:
@@ -33,7 +35,9 @@ def batches(
     farm: Annotated[int | None, typer.Option(help="Only this farm id.")] = None,
     cultivar: Annotated[str | None, typer.Option(help="Only this cultivar (case and spacing ignored).")] = None,
     status: Annotated[BatchStatus | None, typer.Option(help="Only batches in this status.")] = None,
-    limit: Annotated[int | None, typer.Option(min=1, help="Show at most this many.")] = None,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help=f"Show at most this many (default {TABLE_ROW_LIMIT} in the table, all with --json).")
+    ] = None,
     as_json: Annotated[bool, JSON_OPTION] = False,
 ) -> None:
     """List batches, ordered by grow date and id.
@@ -46,7 +50,7 @@ def batches(
         farm_id=farm,
         cultivar=cultivar,
         status=status.value if status else None,
-        limit=limit,
+        limit=limit if limit is not None or as_json else TABLE_ROW_LIMIT + 1,
     )
     with exit_on_error(), runtime().db.session() as session:
         rows = queries.list_batches(session, batch_filter)
@@ -55,6 +59,10 @@ def batches(
         return
     columns = ["batch_id", "plan_id", "lot_id", "sequence", "scheduled_date", "farm_id", "cultivar",
                "recipe_id", "recipe_version", "recipe_source", "status"]
+    if limit is None and len(rows) > TABLE_ROW_LIMIT:
+        stdout.print(rows_table(rows[:TABLE_ROW_LIMIT], columns, title=f"First {TABLE_ROW_LIMIT} batches"))
+        stdout.print("More batches match; narrow the filters, or use --limit or --json.")
+        return
     stdout.print(rows_table(rows, columns, title=f"{len(rows)} batches"))
 
 

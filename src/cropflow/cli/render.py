@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from rich import box
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
@@ -46,32 +47,64 @@ def problems_table(title: str, problems: Sequence[Problem], style: str) -> Table
     return table
 
 
-def print_ingest_report(report: IngestReport, *, list_warnings: bool = True) -> None:
-    if report.errors:
-        stdout.print(problems_table(f"{len(report.errors)} errors", report.errors, "bold red"))
-    if report.warnings and list_warnings:
-        stdout.print(problems_table(f"{len(report.warnings)} warnings", report.warnings, "bold yellow"))
-    elif report.warnings:
-        stdout.print(f"{len(report.warnings)} warnings (cropflow ingest FILE --dry-run lists them)")
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
-    style = STATUS_STYLES[report.status]
-    what = "would be" if report.dry_run else "is"
-    headline = f"[{style}]{escape(report.file_name)} {what} {report.status.value}[/{style}]"
-    if report.plan_id is not None:
-        headline += f" as plan {report.plan_id}"
-    stdout.print(headline)
+
+def print_ingest_report(report: IngestReport, *, list_warnings: bool = True) -> None:
+    """Print the errors, then the warnings (only counted when there are errors), then the outcome."""
+    if report.errors:
+        stdout.print(problems_table(plural(len(report.errors), "error"), report.errors, "bold red"))
+    show_warnings = list_warnings and not report.errors and report.status != IngestStatus.DUPLICATE
+    if report.warnings and show_warnings:
+        stdout.print(problems_table(plural(len(report.warnings), "warning"), report.warnings, "bold yellow"))
+    elif report.warnings:
+        stdout.print(f"{plural(len(report.warnings), 'warning')} not listed here; --json lists them.")
+
+    stdout.print(_headline(report))
     stdout.print(
         f"lots: {report.lots_accepted} accepted, {report.lots_rejected} rejected; "
         f"batches: {report.batches}" + (" (not stored: dry run)" if report.dry_run else "")
     )
     if report.status == IngestStatus.REJECTED and not report.dry_run:
-        stdout.print("Nothing was stored. Fix the cells listed above, or accept the clean lots with --skip-invalid-lots.")
+        hint = "Nothing was stored."
+        if report.rejected_lots and report.lots_rejected > len(report.rejected_lots):
+            hint += " Fix the cells listed above, or store the clean lots with --skip-invalid-lots."
+        stdout.print(hint)
+
+
+def _headline(report: IngestReport) -> str:
+    style = STATUS_STYLES[report.status]
+    name = escape(report.file_name)
+    plan = f" plan {report.plan_id}" if report.plan_id is not None else ""
+    if report.status == IngestStatus.DUPLICATE:
+        text = f"{name} was ingested before as{plan}; nothing new was stored"
+    elif report.dry_run:
+        text = f"{name} would be {report.status.value}"
+    elif report.status == IngestStatus.PARTIAL:
+        text = f"{name} is partly accepted as{plan}"
+    else:
+        text = f"{name} is {report.status.value}" + (f" as{plan}" if plan else "")
+    return f"[{style}]{text}[/{style}]"
+
+
+# Short column headings, so that tables fit a terminal 80 characters wide.
+HEADINGS = {
+    "batch_id": "batch", "plan_id": "plan", "lot_id": "lot", "sequence": "seq", "scheduled_date": "date",
+    "farm_id": "farm", "recipe_id": "recipe", "recipe_version": "ver", "recipe_source": "source",
+    "rejected_lots": "rejected", "created_at": "created", "as_of": "as of",
+}
 
 
 def rows_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], title: str | None = None) -> Table:
-    table = Table(title=title, title_justify="left")
+    table = Table(
+        title=title, title_justify="left", box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False, show_edge=False
+    )
     for column in columns:
-        table.add_column(column.replace("_", " "))
+        # Ids, dates and statuses stay whole; free text may wrap.
+        wraps = column in {"file", "name", "reason", "cultivar"}
+        heading = HEADINGS.get(column, column.replace("_", " "))
+        table.add_column(heading, no_wrap=not wraps, min_width=10 if wraps else len(heading))
     for row in rows:
         table.add_row(*(_cell(row.get(column)) for column in columns))
     return table

@@ -169,6 +169,10 @@ class AmqpQueue:
             self._consume_channel().basic_reject(delivery.token, requeue=True)
         return False
 
+    def release(self, delivery: Delivery) -> None:
+        with self._translate_errors():
+            self._consume_channel().basic_reject(delivery.token, requeue=True)
+
     def _dead_letter(self, delivery: Delivery, reason: str) -> None:
         now = utc_now()
         with self._translate_errors():

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from cropflow.dispatch.handlers import BatchStatusRecorder, ExecHandler, HandlerFailed
+from cropflow.dispatch.handlers import BatchStatusRecorder, ExecHandler, HandlerFailed, HandlerUnavailable
 from cropflow.dispatch.queue import DateQueue, Delivery
 
 logger = logging.getLogger(__name__)
@@ -22,12 +22,14 @@ class ConsumeOptions:
     # Messages claimed at once; all of them wait while the first is handled.
     prefetch: int = 1
     poll_interval_s: float = 1.0
-    # Stop after this many messages were handled (None: no limit).
+    # Stop after this many messages were received, whatever their outcome
+    # (None: no limit).
     max_messages: int | None = None
 
 
 @dataclass(slots=True)
 class ConsumeStats:
+    received: int = 0
     handled: int = 0
     skipped: int = 0
     failed: int = 0
@@ -94,11 +96,25 @@ class Consumer:
                     return
                 self.stop_event.wait(self.options.poll_interval_s)
                 continue
-            for delivery in deliveries:
-                self._handle(delivery)
+            for index, delivery in enumerate(deliveries):
+                if self._should_stop():
+                    self._release(deliveries[index:])
+                    return
+                try:
+                    self._handle(delivery)
+                except HandlerUnavailable:
+                    self._release(deliveries[index:])
+                    raise
+
+    def _release(self, deliveries: list[Delivery]) -> None:
+        for delivery in deliveries:
+            self.queue.release(delivery)
+        if deliveries:
+            logger.info("Returned %d received messages to the queue unhandled", len(deliveries))
 
     def _handle(self, delivery: Delivery) -> None:
         batch_id = delivery.batch_id
+        self.stats.received += 1
         if delivery.delivery_count > 1:
             logger.info("Batch %d delivered again (delivery %d)", batch_id, delivery.delivery_count)
 
@@ -133,4 +149,4 @@ class Consumer:
         if self.stop_event.is_set():
             return True
         limit = self.options.max_messages
-        return limit is not None and self.stats.handled + self.stats.skipped >= limit
+        return limit is not None and self.stats.received >= limit

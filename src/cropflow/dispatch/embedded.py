@@ -134,6 +134,14 @@ class EmbeddedQueue:
             logger.warning("Batch %d failed and will be delivered again: %s", delivery.batch_id, reason)
         return dead
 
+    def release(self, delivery: Delivery) -> None:
+        with self.db.write_session() as session:
+            session.execute(
+                update(Batch)
+                .where(Batch.id == delivery.batch_id, Batch.lease_owner == delivery.token, Batch.acked_at.is_(None))
+                .values(lease_owner=None, lease_expires_at=None)
+            )
+
     def depth(self, day: dt.date) -> int:
         with self.db.session() as session:
             return session.scalar(
@@ -163,10 +171,19 @@ def mark_dispatched(db: Database, batch_ids: Sequence[int]) -> int:
     """Record that ``batch_ids`` are in their queues; return how many changed."""
     if not batch_ids:
         return 0
+    return _mark(db, Batch.id.in_(batch_ids))
+
+
+def mark_dispatched_range(db: Database, *, plan_id: int, first_id: int, last_id: int) -> int:
+    """Record that a plan's batches with ids in [first_id, last_id] are in their queues."""
+    return _mark(db, and_(Batch.plan_id == plan_id, Batch.id.between(first_id, last_id)))
+
+
+def _mark(db: Database, condition) -> int:  # type: ignore[no-untyped-def]
     with db.write_session() as session:
         result = session.execute(
             update(Batch)
-            .where(Batch.id.in_(batch_ids), Batch.dispatched_at.is_(None))
+            .where(condition, Batch.dispatched_at.is_(None))
             .values(
                 dispatched_at=utc_now(),
                 # A batch published again (by a relay after a crash) keeps a

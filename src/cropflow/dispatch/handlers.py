@@ -20,8 +20,21 @@ logger = logging.getLogger(__name__)
 MAX_REASON_CHARS = 500
 
 
+# Exit statuses of /bin/sh when the command is missing or not executable.
+SHELL_COMMAND_NOT_FOUND = 127
+SHELL_COMMAND_NOT_EXECUTABLE = 126
+
+
 class HandlerFailed(Exception):
     """Raised by a handler when a batch was not handled; the message is retried."""
+
+
+class HandlerUnavailable(Exception):
+    """Raised when a handler cannot run at all (its command is missing).
+
+    The message is returned to the queue uncounted and the consumer stops:
+    failing every message of a day for a typo in ``--exec`` helps no one.
+    """
 
 
 def write_json_line(delivery: Delivery, stream: TextIO = sys.stdout) -> None:
@@ -63,8 +76,12 @@ class ExecHandler:
         except OSError as exc:
             raise HandlerFailed(f"command could not start: {exc}") from exc
 
+        stderr = completed.stderr.decode(errors="replace").strip()[-MAX_REASON_CHARS:]
+        if completed.returncode in (SHELL_COMMAND_NOT_FOUND, SHELL_COMMAND_NOT_EXECUTABLE):
+            raise HandlerUnavailable(
+                f"the --exec command cannot run (exit status {completed.returncode}): {stderr or self.command}"
+            )
         if completed.returncode != 0:
-            stderr = completed.stderr.decode(errors="replace").strip()[-MAX_REASON_CHARS:]
             detail = f": {stderr}" if stderr else ""
             raise HandlerFailed(f"command exited with status {completed.returncode}{detail}")
 

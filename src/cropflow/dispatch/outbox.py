@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy import func, select
 
-from cropflow.dispatch.embedded import mark_dispatched
+from cropflow.dispatch.embedded import mark_dispatched, mark_dispatched_range
 from cropflow.dispatch.message import load_messages
 from cropflow.dispatch.queue import DateQueue
 from cropflow.store.db import Database
@@ -22,6 +22,8 @@ from cropflow.store.tables import Batch
 logger = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[int], None]
+# Batches marked per statement when the queue is the batches table.
+IN_DATABASE_CHUNK_SIZE = 50_000
 
 
 def relay(
@@ -38,6 +40,9 @@ def relay(
 
     Returns the number of batches marked dispatched by this call.
     """
+    if queue.in_database and plan_id is not None and lot_ids is None and created_before is None:
+        return _mark_plan_dispatched(db, plan_id, chunk_size=IN_DATABASE_CHUNK_SIZE, on_progress=on_progress)
+
     dispatched = 0
     after_id = 0
     while True:
@@ -61,6 +66,24 @@ def relay(
     if dispatched:
         scope = f" of plan {plan_id}" if plan_id else f" of lots {_describe(lot_ids)}" if lot_ids else ""
         logger.info("Dispatched %d batches%s", dispatched, scope)
+    return dispatched
+
+
+def _mark_plan_dispatched(db: Database, plan_id: int, *, chunk_size: int, on_progress: ProgressCallback | None) -> int:
+    """Mark a plan's batches dispatched in id ranges: for a queue in the database that is all publishing is."""
+    with db.session() as session:
+        first_id, last_id = session.execute(
+            select(func.min(Batch.id), func.max(Batch.id)).where(Batch.plan_id == plan_id, Batch.dispatched_at.is_(None))
+        ).one()
+    if first_id is None:
+        return 0
+    dispatched = 0
+    for low in range(first_id, last_id + 1, chunk_size):
+        count = mark_dispatched_range(db, plan_id=plan_id, first_id=low, last_id=min(low + chunk_size - 1, last_id))
+        dispatched += count
+        if on_progress is not None:
+            on_progress(count)
+    logger.info("Dispatched %d batches of plan %d", dispatched, plan_id)
     return dispatched
 
 

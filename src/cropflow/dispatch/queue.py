@@ -60,6 +60,10 @@ class DateQueue(Protocol):
         """
         ...
 
+    def release(self, delivery: Delivery) -> None:
+        """Return a message unhandled, for immediate delivery to any consumer, without counting a failure."""
+        ...
+
     def depth(self, day: dt.date) -> int:
         """Count the messages of ``day`` not acked yet, including those being handled."""
         ...

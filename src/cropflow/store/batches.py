@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
-from sqlalchemy import insert, select, update
+from psycopg import errors as psycopg_errors
+from sqlalchemy import Row, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -15,68 +18,103 @@ from cropflow.store.tables import Batch, BatchStatus, Lot
 
 logger = logging.getLogger(__name__)
 
+# Columns of a new batch row, in the order of the tuples built below.
+BATCH_COLUMNS = (
+    "plan_id", "lot_id", "sequence", "farm_id", "cultivar_id", "scheduled_date", "recipe_version_id",
+    "recipe_source", "status", "created_at", "delivery_count", "failure_count",
+)
+# SQLAlchemy's storage format of DATETIME values in SQLite, so that rows
+# written here compare and read back like rows written through the ORM.
+SQLITE_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
+
 
 def create_batches(db: Database, lot_ids: Sequence[int]) -> int:
     """Insert the batches of every lot in ``lot_ids`` that has none yet.
 
     One transaction for all the lots. Idempotent: a lot whose batches exist is
-    skipped, and a concurrent run of the same lot (a redelivered task) inserts
-    nothing twice because of the unique key (lot_id, sequence). Returns the
-    number of batches inserted.
+    skipped; on PostgreSQL a concurrent run of the same lots (a redelivered
+    task) waits on the lots' row locks and then skips them, and the unique
+    key (lot_id, sequence) stops any other double insert. Returns the number
+    of batches inserted.
     """
     with db.write_session() as session:
-        lots = session.scalars(
-            select(Lot).where(Lot.id.in_(lot_ids), Lot.batches_created_at.is_(None)).order_by(Lot.id)
-        ).all()
+        lots = _lock_lots_without_batches(session, db, lot_ids)
         if not lots:
             logger.debug("Lots %s already have their batches", _describe(lot_ids))
             return 0
 
         now = utc_now()
-        rows = [row for lot in lots for row in _batch_rows(lot, now)]
-        inserted = _insert_ignoring_existing(session, rows)
-        session.execute(
-            update(Lot).where(Lot.id.in_([lot.id for lot in lots])).values(batches_created_at=now)
-        )
+        rows = list(_batch_rows(lots, now))
+        if db.is_sqlite:
+            inserted = _insert_sqlite(session, rows, now)
+        else:
+            inserted = _insert_postgres(session, rows)
+        session.execute(update(Lot).where(Lot.id.in_([lot.id for lot in lots])).values(batches_created_at=now))
 
     logger.debug("Created %d batches for lots %s of plan %d", inserted, _describe(lot_ids), lots[0].plan_id)
     return inserted
 
 
-def _batch_rows(lot: Lot, now: object) -> list[dict[str, object]]:
-    allocation = allocate_recipes(lot.crop_count, lot.recommended_recipe_version_ids, lot.default_recipe_version_id)
-    return [
-        {
-            "plan_id": lot.plan_id,
-            "lot_id": lot.id,
-            "sequence": sequence,
-            "farm_id": lot.farm_id,
-            "cultivar_id": lot.cultivar_id,
-            "scheduled_date": lot.scheduled_date,
-            "recipe_version_id": recipe_version_id,
-            "recipe_source": source,
-            "status": BatchStatus.SCHEDULED.value,
-            "created_at": now,
-            "delivery_count": 0,
-            "failure_count": 0,
-        }
-        for sequence, (recipe_version_id, source) in enumerate(allocation, start=1)
-    ]
+def _lock_lots_without_batches(session: Session, db: Database, lot_ids: Sequence[int]) -> list[Row[Any]]:
+    query = (
+        select(
+            Lot.id, Lot.plan_id, Lot.farm_id, Lot.cultivar_id, Lot.scheduled_date, Lot.crop_count,
+            Lot.default_recipe_version_id, Lot.recommended_recipe_version_ids,
+        )
+        .where(Lot.id.in_(lot_ids), Lot.batches_created_at.is_(None))
+        .order_by(Lot.id)
+    )
+    if not db.is_sqlite:
+        query = query.with_for_update(of=Lot)
+    return list(session.execute(query).all())
 
 
-def _insert_ignoring_existing(session: Session, rows: list[dict[str, object]]) -> int:
-    if not rows:
-        return 0
+def _batch_rows(lots: Sequence[Row[Any]], now: dt.datetime) -> Iterator[tuple[Any, ...]]:
+    scheduled = BatchStatus.SCHEDULED.value
+    for lot in lots:
+        allocation = allocate_recipes(lot.crop_count, lot.recommended_recipe_version_ids, lot.default_recipe_version_id)
+        for sequence, (recipe_version_id, source) in enumerate(allocation, start=1):
+            yield (
+                lot.plan_id, lot.id, sequence, lot.farm_id, lot.cultivar_id, lot.scheduled_date,
+                recipe_version_id, source, scheduled, now, 0, 0,
+            )
+
+
+def _insert_sqlite(session: Session, rows: list[tuple[Any, ...]], now: dt.datetime) -> int:
+    """Insert with the driver's executemany; rows that exist already are skipped."""
+    created_at = now.strftime(SQLITE_DATETIME_FORMAT)
+    placeholders = ", ".join("?" * len(BATCH_COLUMNS))
+    statement = f"INSERT OR IGNORE INTO batches ({', '.join(BATCH_COLUMNS)}) VALUES ({placeholders})"
+    prepared = [(*row[:5], row[5].isoformat(), *row[6:9], created_at, *row[10:]) for row in rows]
+    cursor = session.connection().connection.driver_connection.cursor()
+    try:
+        cursor.executemany(statement, prepared)
+        return cursor.rowcount
+    finally:
+        cursor.close()
+
+
+def _insert_postgres(session: Session, rows: list[tuple[Any, ...]]) -> int:
+    """Insert with COPY; if a row exists already, insert the rest one by one instead."""
+    raw = session.connection().connection.driver_connection
+    try:
+        with raw.transaction(), raw.cursor() as cursor:
+            with cursor.copy(f"COPY batches ({', '.join(BATCH_COLUMNS)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return cursor.rowcount
+    except psycopg_errors.UniqueViolation:
+        # Only reachable when batches exist without their lot's marker; the
+        # savepoint of raw.transaction() was rolled back.
+        logger.warning("Some batches of these lots exist already; inserting the missing ones")
+    return _insert_ignoring_existing(session, rows)
+
+
+def _insert_ignoring_existing(session: Session, rows: list[tuple[Any, ...]]) -> int:
     dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":
-        statement = sqlite.insert(Batch).on_conflict_do_nothing(index_elements=["lot_id", "sequence"])
-    elif dialect == "postgresql":
-        statement = postgresql.insert(Batch).on_conflict_do_nothing(index_elements=["lot_id", "sequence"])
-    else:
-        statement = insert(Batch)
-    # RETURNING counts the rows really inserted; the row count of an
-    # executemany is -1 on some drivers (psycopg).
-    result = session.connection().execute(statement.returning(Batch.id), rows)
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(Batch).on_conflict_do_nothing(index_elements=["lot_id", "sequence"]).returning(Batch.id)
+    result = session.connection().execute(statement, [dict(zip(BATCH_COLUMNS, row, strict=True)) for row in rows])
     return len(result.all())
 
 

@@ -14,7 +14,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DatabaseError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from cropflow.errors import StoreError, StoreUnavailableError
@@ -138,6 +138,14 @@ def translate_db_errors(url: str) -> Iterator[None]:
                 "Check CROPFLOW_DATABASE_URL and that the server is running."
             ) from exc
         raise StoreError(f"Database operation failed: {_first_line(exc.orig)}") from exc
+    except IntegrityError:
+        # A constraint at work (a plan stored concurrently): callers handle it.
+        raise
+    except DatabaseError as exc:
+        raise StoreError(
+            f"Database {redact_url(url)} cannot be used: {_first_line(exc.orig)}. "
+            "Check CROPFLOW_DATABASE_URL, or CROPFLOW_DATA_DIR for the embedded database file."
+        ) from exc
     except DBAPIError as exc:
         if exc.connection_invalidated:
             raise StoreUnavailableError(

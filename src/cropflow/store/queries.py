@@ -93,7 +93,7 @@ def list_plans(session: Session) -> list[dict[str, Any]]:
             "rejected_lots": plan.rejected_lot_count,
             "batches": plan.batch_count,
             "warnings": len(plan.warnings),
-            "created_at": plan.created_at.isoformat(timespec="seconds"),
+            "created_at": plan.created_at.strftime("%Y-%m-%d %H:%M"),
         }
         for plan in rows
     ]
