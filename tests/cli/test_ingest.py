@@ -255,3 +255,20 @@ def test_missing_file_is_usage_error(cli_env, tmp_path):
     result = run_cli(["ingest", str(tmp_path / "nope.xlsx")], cli_env)
 
     assert result.returncode == 2
+
+
+def test_resaved_workbook_warns_that_lots_repeat(runtime, cli_env, tmp_path):
+    import openpyxl
+
+    resaved = tmp_path / "resaved.xlsx"
+    workbook = openpyxl.load_workbook(EXAMPLE)
+    workbook.save(resaved)
+    _, first = ingest(EXAMPLE, cli_env)
+
+    _, second = ingest(resaved, cli_env)
+
+    assert second["status"] == "accepted"
+    assert second["plan_id"] != first["plan_id"]
+    repeats = [warning for warning in second["warnings"] if "repeat lots of plan" in warning["message"]]
+    assert len(repeats) == 1
+    assert repeats[0]["message"].startswith(f"{first['lots']['accepted']} lots repeat lots of plan {first['plan_id']}")

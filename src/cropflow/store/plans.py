@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from cropflow.store import catalog
 from cropflow.store.db import Database, utc_now
@@ -129,9 +129,50 @@ def _store_in_session(session: Session, parsed: ParsedPlan, recipes_sheet: str) 
     if lot_rows:
         result = session.execute(insert(Lot).returning(Lot.id, sort_by_parameter_order=True), lot_rows)
         lot_ids = list(result.scalars())
+
+    repeat_warnings = _warn_about_repeated_lots(session, plan.id)
+    if repeat_warnings:
+        plan.warnings = plan.warnings + [problem.to_json() for problem in repeat_warnings]
     return StoredPlan(
-        plan_id=plan.id, lot_ids=lot_ids, batch_count=parsed.crop_total, created=True, warnings=version_warnings
+        plan_id=plan.id,
+        lot_ids=lot_ids,
+        batch_count=parsed.crop_total,
+        created=True,
+        warnings=version_warnings + repeat_warnings,
     )
+
+
+def _warn_about_repeated_lots(session: Session, plan_id: int) -> list[Problem]:
+    """Warn when lots of this plan repeat lots of earlier plans (same date, farm, cultivar and count).
+
+    A corrected or re-saved workbook is a new file, so it becomes a new plan
+    whose batches are created again; the planner should know.
+    """
+    earlier = aliased(Lot)
+    rows = session.execute(
+        select(earlier.plan_id, func.count())
+        .select_from(Lot)
+        .join(
+            earlier,
+            (earlier.scheduled_date == Lot.scheduled_date)
+            & (earlier.farm_id == Lot.farm_id)
+            & (earlier.cultivar_id == Lot.cultivar_id)
+            & (earlier.crop_count == Lot.crop_count)
+            & (earlier.plan_id != Lot.plan_id),
+        )
+        .where(Lot.plan_id == plan_id)
+        .group_by(earlier.plan_id)
+        .order_by(earlier.plan_id)
+    ).all()
+    return [
+        Problem(
+            message=(
+                f"{count} lots repeat lots of plan {other_plan_id} (same date, farm, cultivar and crop_count); "
+                "their batches are created again. If this file replaces that plan, its batches are now doubled."
+            )
+        )
+        for other_plan_id, count in rows
+    ]
 
 
 def _add_stored_recipe_versions(session: Session, parsed: ParsedPlan, version_ids: dict[int, int]) -> None:

@@ -113,7 +113,11 @@ class Plan(Base):
 
 class Lot(Base):
     __tablename__ = "lots"
-    __table_args__ = (UniqueConstraint("plan_id", "row_number"),)
+    __table_args__ = (
+        UniqueConstraint("plan_id", "row_number"),
+        # Finds lots that another plan schedules already.
+        Index("ix_lots_schedule", "scheduled_date", "farm_id", "cultivar_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"), index=True)
