@@ -24,14 +24,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from floors import (  # noqa: E402
+from floors import (
     amqp_publish_floor_s,
     postgres_copy_floor_s,
     read_floor_s,
     sqlite_insert_floor_s,
     sqlite_update_floor_s,
 )
-from synthetic import write_synthetic_plan  # noqa: E402
+from synthetic import write_synthetic_plan
 
 CACHE_DIR = Path(__file__).resolve().parent / ".cache"
 GIB = 1024**3

@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     max_crops_per_lot: int = 10_000
 
     # Lots handed to one task call; a chunk is stored in one transaction.
-    lots_per_task: int = 200
+    lots_per_task: int = 1000
     # Batches published or marked per outbox round.
     dispatch_chunk_size: int = 5_000
 

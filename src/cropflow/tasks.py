@@ -77,7 +77,7 @@ def enqueue_lot_chunks(settings: Settings, chunks: Sequence[Sequence[int]]) -> N
 def create_batches(lot_ids: list[int]) -> int:
     """Create the batches of ``lot_ids`` and publish them; return how many were created."""
     runtime = get_runtime()
-    created = batches.create_batches(runtime.db, lot_ids)
+    created = batches.create_batches(runtime.db, lot_ids, queue_in_database=runtime.settings.is_embedded)
     if runtime.settings.is_embedded:
         return created
 

@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from cropflow.allocation import allocate_recipes
+from cropflow.store.bulk import sqlite_insert_or_ignore, sqlite_value
 from cropflow.store.db import Database, utc_now
 from cropflow.store.tables import Batch, BatchStatus, Lot
 
@@ -21,15 +22,16 @@ logger = logging.getLogger(__name__)
 # Columns of a new batch row, in the order of the tuples built below.
 BATCH_COLUMNS = (
     "plan_id", "lot_id", "sequence", "farm_id", "cultivar_id", "scheduled_date", "recipe_version_id",
-    "recipe_source", "status", "created_at", "delivery_count", "failure_count",
+    "recipe_source", "status", "created_at", "delivery_count", "failure_count", "dispatched_at",
 )
-# SQLAlchemy's storage format of DATETIME values in SQLite, so that rows
-# written here compare and read back like rows written through the ORM.
-SQLITE_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 
 
-def create_batches(db: Database, lot_ids: Sequence[int]) -> int:
+def create_batches(db: Database, lot_ids: Sequence[int], *, queue_in_database: bool = False) -> int:
     """Insert the batches of every lot in ``lot_ids`` that has none yet.
+
+    With ``queue_in_database`` (the embedded queue, which is the batches
+    table itself) the batches are inserted dispatched: committing them is
+    publishing them, so they never wait in the outbox.
 
     One transaction for all the lots. Idempotent: a lot whose batches exist is
     skipped; on PostgreSQL a concurrent run of the same lots (a redelivered
@@ -44,9 +46,9 @@ def create_batches(db: Database, lot_ids: Sequence[int]) -> int:
             return 0
 
         now = utc_now()
-        rows = list(_batch_rows(lots, now))
+        rows = list(_batch_rows(lots, now, sqlite_values=db.is_sqlite, dispatched=queue_in_database))
         if db.is_sqlite:
-            inserted = _insert_sqlite(session, rows, now)
+            inserted = _insert_sqlite(session, rows)
         else:
             inserted = _insert_postgres(session, rows)
         session.execute(update(Lot).where(Lot.id.in_([lot.id for lot in lots])).values(batches_created_at=now))
@@ -69,29 +71,27 @@ def _lock_lots_without_batches(session: Session, db: Database, lot_ids: Sequence
     return list(session.execute(query).all())
 
 
-def _batch_rows(lots: Sequence[Row[Any]], now: dt.datetime) -> Iterator[tuple[Any, ...]]:
-    scheduled = BatchStatus.SCHEDULED.value
+def _batch_rows(
+    lots: Sequence[Row[Any]], now: dt.datetime, *, sqlite_values: bool, dispatched: bool
+) -> Iterator[tuple[Any, ...]]:
+    """Yield the batch rows of ``lots``; with ``sqlite_values``, dates as SQLite stores them."""
+    status = BatchStatus.DISPATCHED.value if dispatched else BatchStatus.SCHEDULED.value
+    created_at: Any = sqlite_value(now) if sqlite_values else now
+    dispatched_at = created_at if dispatched else None
     for lot in lots:
         allocation = allocate_recipes(lot.crop_count, lot.recommended_recipe_version_ids, lot.default_recipe_version_id)
+        day = sqlite_value(lot.scheduled_date) if sqlite_values else lot.scheduled_date
+        lot_id, plan_id, farm_id, cultivar_id = lot.id, lot.plan_id, lot.farm_id, lot.cultivar_id
         for sequence, (recipe_version_id, source) in enumerate(allocation, start=1):
             yield (
-                lot.plan_id, lot.id, sequence, lot.farm_id, lot.cultivar_id, lot.scheduled_date,
-                recipe_version_id, source, scheduled, now, 0, 0,
+                plan_id, lot_id, sequence, farm_id, cultivar_id, day, recipe_version_id, source, status,
+                created_at, 0, 0, dispatched_at,
             )
 
 
-def _insert_sqlite(session: Session, rows: list[tuple[Any, ...]], now: dt.datetime) -> int:
+def _insert_sqlite(session: Session, rows: list[tuple[Any, ...]]) -> int:
     """Insert with the driver's executemany; rows that exist already are skipped."""
-    created_at = now.strftime(SQLITE_DATETIME_FORMAT)
-    placeholders = ", ".join("?" * len(BATCH_COLUMNS))
-    statement = f"INSERT OR IGNORE INTO batches ({', '.join(BATCH_COLUMNS)}) VALUES ({placeholders})"
-    prepared = [(*row[:5], row[5].isoformat(), *row[6:9], created_at, *row[10:]) for row in rows]
-    cursor = session.connection().connection.driver_connection.cursor()
-    try:
-        cursor.executemany(statement, prepared)
-        return cursor.rowcount
-    finally:
-        cursor.close()
+    return sqlite_insert_or_ignore(session, "batches", BATCH_COLUMNS, rows)
 
 
 def _insert_postgres(session: Session, rows: list[tuple[Any, ...]]) -> int:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from cropflow.store import catalog
+from cropflow.store.bulk import bulk_insert
 from cropflow.store.db import Database, utc_now
 from cropflow.store.tables import Lot, Plan, PlanStatus
 from cropflow.workbook.plan import ParsedPlan, Problem, RejectedLot
@@ -19,6 +21,10 @@ logger = logging.getLogger(__name__)
 # Sheet names used in warnings raised while storing, when the workbook's own
 # spelling is not at hand.
 RECIPES_SHEET = "recipes"
+LOT_COLUMNS = (
+    "plan_id", "row_number", "cultivar_id", "farm_id", "scheduled_date", "crop_count",
+    "default_recipe_version_id", "recommended_recipe_version_ids",
+)
 # PostgreSQL advisory lock key of plan storing ("catalog" in hex).
 CATALOG_LOCK_KEY = 0x636174616C6F67
 
@@ -112,23 +118,20 @@ def _store_in_session(session: Session, parsed: ParsedPlan, recipes_sheet: str) 
     session.flush()
 
     lot_rows = [
-        {
-            "plan_id": plan.id,
-            "row_number": lot.row,
-            "cultivar_id": cultivar_ids[lot.cultivar_key],
-            "farm_id": lot.farm_id,
-            "scheduled_date": lot.scheduled_date,
-            "crop_count": lot.crop_count,
-            "default_recipe_version_id": version_ids[lot.default_recipe_id],
-            "recommended_recipe_version_ids": [version_ids[r] for r in lot.recommended_recipe_ids],
-            "batches_created_at": None,
-        }
+        (
+            plan.id,
+            lot.row,
+            cultivar_ids[lot.cultivar_key],
+            lot.farm_id,
+            lot.scheduled_date,
+            lot.crop_count,
+            version_ids[lot.default_recipe_id],
+            json.dumps([version_ids[recipe_id] for recipe_id in lot.recommended_recipe_ids]),
+        )
         for lot in parsed.lots
     ]
-    lot_ids: list[int] = []
-    if lot_rows:
-        result = session.execute(insert(Lot).returning(Lot.id, sort_by_parameter_order=True), lot_rows)
-        lot_ids = list(result.scalars())
+    bulk_insert(session, "lots", LOT_COLUMNS, lot_rows)
+    lot_ids = list(session.scalars(select(Lot.id).where(Lot.plan_id == plan.id).order_by(Lot.id)))
 
     repeat_warnings = _warn_about_repeated_lots(session, plan.id)
     if repeat_warnings:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -145,7 +146,14 @@ class Batch(Base):
     __tablename__ = "batches"
     __table_args__ = (
         UniqueConstraint("lot_id", "sequence"),
-        Index("ix_batches_outbox", "dispatched_at", "plan_id"),
+        # The outbox: only undispatched rows are in this index, so marking a
+        # batch dispatched removes one entry instead of rewriting one.
+        Index(
+            "ix_batches_outbox",
+            "id",
+            sqlite_where=text("dispatched_at IS NULL"),
+            postgresql_where=text("dispatched_at IS NULL"),
+        ),
         Index("ix_batches_queue", "scheduled_date", "acked_at"),
     )
 
