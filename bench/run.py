@@ -136,9 +136,12 @@ def run_floor(args: argparse.Namespace, plan_path: Path, work: Path, database_ur
 
 def build_report(args: argparse.Namespace, plan_path: Path, cropflow: dict[str, Any], floor: dict[str, float]) -> dict:
     timings = cropflow["timings_s"]
-    end_to_end_s = timings["read_validate"] + timings["store"] + timings["batches"] + timings["dispatch"]
+    end_to_end_s = (
+        timings["hash"] + timings["read_validate"] + timings["store"] + timings["batches"] + timings["dispatch"]
+    )
     floor_s = floor["read"] + floor["insert"] + floor["publish"]
     phases = [
+        ("hash file (SHA-256)", timings["hash"], None),
         ("read and validate", timings["read_validate"], floor["read"]),
         ("store plan and lots", timings["store"], None),
         ("create batches", timings["batches"], floor["insert"]),
