@@ -6,12 +6,12 @@ date (``2027-01-15``) as routing key, and from there to the queue
 publisher confirms, pipelined: a whole chunk is sent before the confirms are
 awaited, and ``publish`` returns only when the broker confirmed every one.
 
-Acks and failures are also recorded in the batches table, which gives two
-things RabbitMQ alone does not: a date is finished only when every one of its
-messages was acked by some consumer (RabbitMQ's message count leaves out
-messages held unacked by other consumers), and a message that keeps failing,
-or keeps killing its consumer, is counted across redeliveries on any queue
-type and dead-lettered with its reason.
+Acks and failures are also recorded in the batches table, for two things
+RabbitMQ alone does not give. First, a date is finished only when every one
+of its messages was acked by some consumer; RabbitMQ's message count leaves
+out messages that other consumers hold unacked. Second, a message that keeps
+failing, or keeps killing its consumer, is counted across redeliveries on any
+queue type and dead-lettered with its reason.
 """
 
 from __future__ import annotations
@@ -229,7 +229,7 @@ class AmqpQueue:
     # -- depth ------------------------------------------------------------
 
     def ready_count(self, day: dt.date) -> int:
-        """Return the messages of ``day`` that RabbitMQ holds ready for delivery (0 without a queue)."""
+        """Return the count of ``day``'s messages ready for delivery in RabbitMQ (0 without a queue)."""
         with self._translate_errors():
             try:
                 return self._passive_declare(self.queue_name(day))
@@ -324,7 +324,7 @@ class AmqpQueue:
             )
 
     def delete_if_empty(self, name: str) -> bool:
-        """Delete queue ``name`` unless it holds messages or has consumers; True if deleted."""
+        """Delete queue ``name`` unless it contains messages or has consumers; True if deleted."""
         with self._translate_errors():
             connection = self._connect()
             channel = connection.channel()
@@ -333,7 +333,7 @@ class AmqpQueue:
             except NotFound:
                 return False
             except PreconditionFailed:
-                logger.info("Queue %s still holds messages or has consumers; kept", name)
+                logger.info("Queue %s still contains messages or has consumers; kept", name)
                 return False
             finally:
                 _close_quietly(channel)
@@ -385,7 +385,7 @@ class AmqpQueue:
             raise
         except amqp.exceptions.AMQPError as exc:
             self._reset_channels()
-            raise DispatchError(f"RabbitMQ refused an operation: {exc}") from exc
+            raise DispatchError(f"RabbitMQ rejected an operation: {exc}") from exc
 
     def close(self) -> None:
         self._reset_channels()

@@ -72,8 +72,9 @@ class Consumer:
     def consume_from(self, first_day: dt.date) -> ConsumeStats:
         """Handle every date from ``first_day`` on, finishing each before the next.
 
-        A date is finished when its queue holds no message, counting messages
-        that other consumers hold and have not acked: they may come back.
+        A date is finished when its queue contains no message, counting
+        messages that other consumers received and have not acked, because
+        they may come back.
         """
         logger.info("Consuming the queues of %s and later, one date at a time", first_day)
         while not self._should_stop():
