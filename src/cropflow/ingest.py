@@ -52,6 +52,11 @@ def ingest_file(runtime: Runtime, path: Path, options: IngestOptions, progress: 
     or the broker cannot be reached.
     """
     progress = progress or Progress()
+    if not path.is_file():
+        # A named pipe or a device would be read forever.
+        problem = Problem(message=f"{path.name} is not a regular file")
+        return IngestReport(status=IngestStatus.REJECTED, file_name=path.name, errors=[problem])
+    runtime.check_broker_url()
     db = runtime.db
     try:
         sha256 = file_sha256(path)

@@ -13,6 +13,8 @@ from cropflow.store.db import Database, redact_url
 
 logger = logging.getLogger(__name__)
 
+AMQP_SCHEMES = ("amqp", "amqps", "pyamqp")
+
 
 class Runtime:
     """Settings, the database and a factory of date queues, for one process.
@@ -45,8 +47,17 @@ class Runtime:
                     )
             return self._db
 
+    def check_broker_url(self) -> None:
+        """Raise ConfigError unless the broker URL is empty or names an AMQP broker."""
+        url = self.settings.broker_url
+        if url and url.split("://", 1)[0] not in AMQP_SCHEMES:
+            raise ConfigError(
+                f"CROPFLOW_BROKER_URL {redact_url(url)} is not an AMQP URL; expected amqp://USER:PASSWORD@HOST:5672//"
+            )
+
     def open_queue(self) -> DateQueue:
         """Return a new date queue for the calling thread."""
+        self.check_broker_url()
         if self.settings.is_embedded:
             return EmbeddedQueue(
                 self.db, lease_s=self.settings.lease_s, max_deliveries=self.settings.max_deliveries

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from cropflow.cli.context import exit_on_error, runtime, stdout
 from cropflow.cli.progress import BarProgress
-from cropflow.cli.query import collect_status
+from cropflow.cli.query import MAX_ID, collect_status
 from cropflow.cli.render import (
     print_ingest_report,
     print_json,
@@ -40,7 +40,7 @@ DEMO_STATUS_DAYS = 7
 
 @farms_app.command("add")
 def farms_add(
-    farm_id: Annotated[int, typer.Argument(min=1, help="Farm id, as used in crop schedules.")],
+    farm_id: Annotated[int, typer.Argument(min=1, max=MAX_ID, help="Farm id, as used in crop schedules.")],
     name: Annotated[str, typer.Argument(help="Farm name.")],
     timezone: Annotated[
         str | None, typer.Option(help="IANA time zone, e.g. America/Los_Angeles. Kept as stored if omitted.")
@@ -111,6 +111,9 @@ def example_plan(
 ) -> None:
     """Write a realistic example crop plan: 13 cultivars, 3 farms, 10 recipes."""
     first_day = start.date() if start else dt.date.today() + dt.timedelta(days=1)
+    if (dt.date.max - first_day).days < days:
+        typer.echo(f"A plan of {days} days from {first_day} would end after the year 9999.", err=True)
+        raise typer.Exit(EXIT_USAGE)
     summary = write_example_plan(out, start=first_day, days=days, seed=seed)
     stdout.print(
         f"Wrote {summary.path}: {summary.lots} lots, {summary.batches} batches, "

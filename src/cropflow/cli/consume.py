@@ -23,6 +23,9 @@ from cropflow.report import EXIT_REJECTED, EXIT_USAGE
 
 logger = logging.getLogger("cropflow.cli")
 
+# Largest --prefetch: messages received in one statement or basic.get loop.
+MAX_PREFETCH = 10_000
+
 
 def consume(
     date: Annotated[dt.datetime | None, typer.Argument(formats=["%Y-%m-%d"], help="The grow date to consume.")] = None,
@@ -46,8 +49,10 @@ def consume(
         ),
     ] = None,
     mark_done: Annotated[bool, typer.Option(help="Record each batch as started, then done, in the database.")] = False,
-    max_messages: Annotated[int | None, typer.Option("--max", min=1, help="Stop after this many messages.")] = None,
-    prefetch: Annotated[int, typer.Option(min=1, help="Messages received at once.")] = 1,
+    max_messages: Annotated[
+        int | None, typer.Option("--max", min=1, max=2**63 - 1, help="Stop after receiving this many messages.")
+    ] = None,
+    prefetch: Annotated[int, typer.Option(min=1, max=MAX_PREFETCH, help="Messages received at once.")] = 1,
 ) -> None:
     """Receive batch messages of one grow date, or of every date in order.
 

@@ -14,6 +14,8 @@ from cropflow.store.tables import BatchStatus
 
 JSON_OPTION = typer.Option("--json", help="Print JSON on stdout.")
 DATE_FORMATS = ["%Y-%m-%d"]
+# Largest id or count an option takes: the database stores 32-bit integers.
+MAX_ID = 2**31 - 1
 # Rows a table shows unless --limit says otherwise.
 TABLE_ROW_LIMIT = 500
 
@@ -30,13 +32,16 @@ def plans(as_json: Annotated[bool, JSON_OPTION] = False) -> None:
 
 
 def batches(
-    plan: Annotated[int | None, typer.Option(help="Only batches of this plan id.")] = None,
+    plan: Annotated[int | None, typer.Option(min=1, max=MAX_ID, help="Only batches of this plan id.")] = None,
     date: Annotated[dt.datetime | None, typer.Option(formats=DATE_FORMATS, help="Only this grow date.")] = None,
-    farm: Annotated[int | None, typer.Option(help="Only this farm id.")] = None,
+    farm: Annotated[int | None, typer.Option(min=1, max=MAX_ID, help="Only this farm id.")] = None,
     cultivar: Annotated[str | None, typer.Option(help="Only this cultivar (case and spacing ignored).")] = None,
     status: Annotated[BatchStatus | None, typer.Option(help="Only batches in this status.")] = None,
     limit: Annotated[
-        int | None, typer.Option(min=1, help=f"Show at most this many (default {TABLE_ROW_LIMIT} in the table, all with --json).")
+        int | None,
+        typer.Option(
+            min=1, max=MAX_ID, help=f"Show at most this many (default {TABLE_ROW_LIMIT} in the table, all with --json)."
+        ),
     ] = None,
     as_json: Annotated[bool, JSON_OPTION] = False,
 ) -> None:

@@ -103,28 +103,36 @@ def describe_found(value: object) -> str:
     return cell_text(value)
 
 
-def whole_number_parser(minimum: int) -> Callable[[object], int]:
-    """Build a parser for a required whole number of at least ``minimum``.
+# Ids and counts are stored in 32-bit integer columns.
+MAX_WHOLE_NUMBER = 2**31 - 1
+# Names are stored in columns of this many characters.
+MAX_NAME_CHARS = 200
+
+
+def whole_number_parser(minimum: int, maximum: int = MAX_WHOLE_NUMBER) -> Callable[[object], int]:
+    """Build a parser for a required whole number from ``minimum`` to ``maximum``.
 
     ``3.0`` and the text ``"4"`` are accepted, ``2.3`` and booleans are not.
     """
     expected = f"a whole number of at least {minimum}"
 
     def parse(value: object) -> int:
+        number: int | None = None
         # Number cells come as float, so that case is tested first.
         if type(value) is float:
-            if value.is_integer() and value >= minimum:
-                return int(value)
+            if value.is_integer():
+                number = int(value)
         elif type(value) is int:
-            if value >= minimum:
-                return value
+            number = value
         elif type(value) is str:
             text = value.strip()
             if _WHOLE_NUMBER_TEXT.fullmatch(text):
                 number = int(float(text)) if "." in text else int(text)
-                if number >= minimum:
-                    return number
-        raise CellError(expected, describe_found(value))
+        if number is None or number < minimum:
+            raise CellError(expected, describe_found(value))
+        if number > maximum:
+            raise CellError(f"a whole number of at most {maximum:,}", describe_found(value))
+        return number
 
     return parse
 
@@ -144,13 +152,15 @@ def number_parser(minimum: float) -> Callable[[object], float]:
     return parse
 
 
-def required_text_parser() -> Callable[[object], str]:
+def required_text_parser(max_chars: int = MAX_NAME_CHARS) -> Callable[[object], str]:
     """Build a parser for required text, trimmed. A number or date reads as its shown text."""
 
     def parse(value: object) -> str:
         text = cell_text(value).strip()
         if not text:
             raise CellError("a non-empty text", describe_found(value))
+        if len(text) > max_chars:
+            raise CellError(f"a text of at most {max_chars} characters", f"{len(text):,} characters")
         return text
 
     return parse
@@ -188,8 +198,17 @@ def cultivar_parser() -> Callable[[object], str]:
     parse_text = required_text_parser()
 
     def parse(value: object) -> str:
-        # Most names need no cleaning, and this test is cheaper than split and join.
-        if type(value) is str and value and "  " not in value and value == value.strip():
+        # Most names need no cleaning, and this test is cheaper than split
+        # and join. isprintable() is False for tabs, line breaks and every
+        # other whitespace but the plain space.
+        if (
+            type(value) is str
+            and value
+            and len(value) <= MAX_NAME_CHARS
+            and value.isprintable()
+            and "  " not in value
+            and value == value.strip()
+        ):
             return value
         return collapse_spaces(parse_text(value))
 

@@ -43,6 +43,7 @@ from cropflow.workbook.formulas import (
     scan_xlsx_sheet,
 )
 from cropflow.workbook.limits import WorkbookLimits
+from cropflow.workbook.names import column_index, column_letter
 from cropflow.workbook.ooxml import (
     PackageError,
     declared_rows,
@@ -185,7 +186,10 @@ def _inspect_zip(file: IO[bytes], limits: WorkbookLimits, file_name: str) -> Con
             date_system, sheet_members = structure.date_system, structure.sheet_members
             _check_declared_rows(heads, sheet_members, limits, file_name)
 
-        to_scan = _stream_members(archive, kind, set(sheet_members.values()), file_name)
+        to_scan, wide_sheets = _stream_members(archive, kind, set(sheet_members.values()), file_name)
+        for sheet_name, member in sheet_members.items():
+            if member in wide_sheets:
+                _check_sheet_extent(archive, sheet_name, member, limits, file_name)
         unreadable = _scan_unreadable_cells(archive, kind, sheet_members, to_scan, file_name)
     return Container(kind=kind, date_system=date_system, unreadable_cells=unreadable)
 
@@ -282,12 +286,15 @@ def _check_declared_rows(
 
 def _stream_members(
     archive: zipfile.ZipFile, kind: FileKind, worksheet_members: set[str], file_name: str
-) -> set[str]:
+) -> tuple[set[str], set[str]]:
     """Read every member once, which verifies its CRC-32, and return the members to scan.
 
-    A member is scanned for unreadable cells when it contains a trigger.
+    A member is scanned for unreadable cells when it contains a trigger. The
+    second set holds the worksheets with a cell beyond column Z, whose extent
+    ``_check_sheet_extent`` then measures.
     """
     to_scan = set()
+    wide = set()
     for member in archive.infolist():
         if member.is_dir():
             continue
@@ -296,25 +303,66 @@ def _stream_members(
             triggers = ODS_SCAN_TRIGGERS
         elif kind is not FileKind.ODS and member.filename in worksheet_members:
             triggers = XLSX_SCAN_TRIGGERS
+        is_worksheet = kind is not FileKind.ODS and member.filename in worksheet_members
         try:
-            if _stream_contains(archive, member, triggers):
-                to_scan.add(member.filename)
+            found, has_wide_cell = _stream_contains(archive, member, triggers, find_wide_cells=is_worksheet)
         except (zipfile.BadZipFile, NotImplementedError, RuntimeError, EOFError, zlib.error) as exc:
             raise _damaged_member(file_name, member, exc) from exc
-    return to_scan
+        if found:
+            to_scan.add(member.filename)
+        if has_wide_cell:
+            wide.add(member.filename)
+    return to_scan, wide
 
 
-def _stream_contains(archive: zipfile.ZipFile, member: zipfile.ZipInfo, needles: tuple[bytes, ...]) -> bool:
-    """Read a member to its end and return whether it contains any of ``needles``."""
-    found = False
+def _stream_contains(
+    archive: zipfile.ZipFile, member: zipfile.ZipInfo, needles: tuple[bytes, ...], *, find_wide_cells: bool = False
+) -> tuple[bool, bool]:
+    """Read a member to its end; return whether it contains any of ``needles``, and a cell beyond column Z."""
+    found = wide = False
     tail = b""
     with archive.open(member) as stream:
         for chunk in _chunks(stream):
+            window = tail + chunk
             if needles and not found:
-                window = tail + chunk
                 found = any(window.find(needle) != -1 for needle in needles)
-                tail = chunk[-SEARCH_OVERLAP_BYTES:]
-    return found
+            if find_wide_cells and not wide:
+                wide = _WIDE_CELL.search(window) is not None
+            tail = chunk[-SEARCH_OVERLAP_BYTES:]
+    return found, wide
+
+
+def _check_sheet_extent(
+    archive: zipfile.ZipFile, sheet_name: str, member: str, limits: WorkbookLimits, file_name: str
+) -> None:
+    """Reject a sheet whose last used cell makes the reader allocate too many cells.
+
+    The reader keeps a sheet as one rectangle of cells, so one stray cell at
+    XFD900000 would need memory for 14.7 billion cells.
+    """
+    last_row = last_column = 0
+    tail = b""
+    with archive.open(member) as stream:
+        for chunk in _chunks(stream):
+            window = tail + chunk
+            for match in _CELL_REFERENCE.finditer(window):
+                last_column = max(last_column, column_index(match.group(1).decode()) + 1)
+                last_row = max(last_row, int(match.group(2)))
+            tail = chunk[-SEARCH_OVERLAP_BYTES:]
+    cells = last_row * last_column
+    if cells > limits.max_cells_per_sheet:
+        raise ContainerRejected(
+            f"{file_name} is over the cell limit: sheet {sheet_name!r} uses cells up to row {last_row:,} and "
+            f"column {column_letter(last_column - 1)}, {cells:,} cells in all, more than "
+            f"{limits.max_cells_per_sheet:,}. Delete stray cells far from the table."
+        )
+
+
+# A cell reference with two or more column letters, that is beyond column Z.
+# NOTE: sheets within columns A to Z are not measured, so a stray cell at
+# Z1048576 still makes the reader allocate about 27 million cells.
+_WIDE_CELL = re.compile(rb'<c r="[A-Z]{2}')
+_CELL_REFERENCE = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
 
 
 def _chunks(stream: IO[bytes]) -> Iterator[bytes]:

@@ -21,6 +21,8 @@ class WorkbookLimits:
     max_compression_ratio: float
     max_rows_per_sheet: int
     max_crops_per_lot: int
+    # Cells from A1 to a sheet's last used cell; the reader allocates them all.
+    max_cells_per_sheet: int = 20_000_000
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WorkbookLimits:
@@ -30,4 +32,5 @@ class WorkbookLimits:
             max_compression_ratio=settings.max_compression_ratio,
             max_rows_per_sheet=settings.max_rows_per_sheet,
             max_crops_per_lot=settings.max_crops_per_lot,
+            max_cells_per_sheet=settings.max_cells_per_sheet,
         )

@@ -9,6 +9,7 @@ has data (``sheet.start[1]``), not at column A. An empty cell reads as ``''``.
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,7 +58,10 @@ class SheetRows:
 def open_workbook(path: Path) -> CalamineWorkbook:
     """Open a workbook with python-calamine, raising WorkbookError if it cannot be read."""
     try:
-        return CalamineWorkbook.from_path(str(path))
+        # From a file object, python-calamine detects the format by content;
+        # from a path it goes by the extension, which may be wrong.
+        with path.open("rb") as file:
+            return CalamineWorkbook.from_filelike(io.BytesIO(file.read()))
     except (CalamineError, OSError, ValueError) as exc:
         raise WorkbookError(f"could not be read as a workbook: {exc}") from exc
 
