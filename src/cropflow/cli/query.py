@@ -27,7 +27,8 @@ def plans(as_json: Annotated[bool, JSON_OPTION] = False) -> None:
     if as_json:
         print_json(rows)
         return
-    columns = ["plan_id", "file", "status", "as_of", "lots", "rejected_lots", "batches", "warnings", "created_at"]
+    columns = ["plan_id", "file", "status", "as_of", "lots", "rejected_lots", "batches", "batches_created",
+               "warnings", "created_at"]
     stdout.print(rows_table(rows, columns, title=f"{len(rows)} plans"))
 
 

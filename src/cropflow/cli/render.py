@@ -92,7 +92,7 @@ def _headline(report: IngestReport) -> str:
 HEADINGS = {
     "batch_id": "batch", "plan_id": "plan", "lot_id": "lot", "sequence": "seq", "scheduled_date": "date",
     "farm_id": "farm", "recipe_id": "recipe", "recipe_version": "ver", "recipe_source": "source",
-    "rejected_lots": "rejected", "created_at": "created", "as_of": "as of",
+    "rejected_lots": "rejected", "created_at": "created", "as_of": "as of", "batches_created": "created b.",
 }
 
 

@@ -82,6 +82,9 @@ def list_batches(session: Session, batch_filter: BatchFilter) -> list[dict[str, 
 
 def list_plans(session: Session) -> list[dict[str, Any]]:
     rows = session.scalars(select(Plan).order_by(Plan.id)).all()
+    # A plan whose ingest stopped halfway has fewer batches than planned
+    # until the same file is ingested again.
+    created = dict(session.execute(select(Batch.plan_id, func.count()).group_by(Batch.plan_id)).all())
     return [
         {
             "plan_id": plan.id,
@@ -92,6 +95,7 @@ def list_plans(session: Session) -> list[dict[str, Any]]:
             "lots": plan.lot_count,
             "rejected_lots": plan.rejected_lot_count,
             "batches": plan.batch_count,
+            "batches_created": created.get(plan.id, 0),
             "warnings": len(plan.warnings),
             "created_at": plan.created_at.strftime("%Y-%m-%d %H:%M"),
         }
