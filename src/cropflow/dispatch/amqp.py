@@ -28,13 +28,14 @@ import amqp
 import kombu
 from amqp.exceptions import ChannelError, NotFound, PreconditionFailed
 from kombu.exceptions import OperationalError as KombuOperationalError
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from cropflow.dispatch.message import CONTENT_TYPE, BatchMessage
 from cropflow.dispatch.queue import Delivery
 from cropflow.errors import DispatchError, QueueMismatchError, QueueUnavailableError
 from cropflow.settings import Settings
 from cropflow.store.db import Database, utc_now
+from cropflow.store.queries import days_with_queued_batches, queued_count
 from cropflow.store.tables import Batch, BatchStatus
 
 logger = logging.getLogger(__name__)
@@ -238,21 +239,12 @@ class AmqpQueue:
 
     def depth(self, day: dt.date) -> int:
         with self.db.session() as session:
-            unacked = session.scalar(
-                select(func.count()).select_from(Batch).where(Batch.scheduled_date == day, _in_queue())
-            ) or 0
+            unacked = queued_count(session, day)
         return max(unacked, self.ready_count(day))
 
     def days_with_messages(self, since: dt.date) -> list[dt.date]:
         with self.db.session() as session:
-            return list(
-                session.scalars(
-                    select(Batch.scheduled_date)
-                    .where(Batch.scheduled_date >= since, _in_queue())
-                    .distinct()
-                    .order_by(Batch.scheduled_date)
-                )
-            )
+            return days_with_queued_batches(session, since)
 
     # -- declarations -----------------------------------------------------
 
@@ -453,10 +445,6 @@ def _decode(raw: amqp.Message) -> BatchMessage | None:
         )
     except (ValueError, KeyError, TypeError):
         return None
-
-
-def _in_queue():  # type: ignore[no-untyped-def]
-    return (Batch.dispatched_at.is_not(None)) & (Batch.acked_at.is_(None)) & (Batch.dead_lettered_at.is_(None))
 
 
 def _close_quietly(resource: Any) -> None:

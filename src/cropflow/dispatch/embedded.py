@@ -17,11 +17,12 @@ import logging
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, case, or_, select, update
 
 from cropflow.dispatch.message import BatchMessage, load_messages
 from cropflow.dispatch.queue import Delivery
 from cropflow.store.db import Database, utc_now
+from cropflow.store.queries import days_with_queued_batches, in_queue, queued_count
 from cropflow.store.tables import Batch, BatchStatus
 
 logger = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ class EmbeddedQueue:
             select(Batch.id)
             .where(
                 Batch.scheduled_date == day,
-                _in_queue(),
+                in_queue(),
                 or_(Batch.lease_expires_at.is_(None), Batch.lease_expires_at <= now),
             )
             .order_by(Batch.id)
@@ -144,27 +145,14 @@ class EmbeddedQueue:
 
     def depth(self, day: dt.date) -> int:
         with self.db.session() as session:
-            return session.scalar(
-                select(func.count()).select_from(Batch).where(Batch.scheduled_date == day, _in_queue())
-            ) or 0
+            return queued_count(session, day)
 
     def days_with_messages(self, since: dt.date) -> list[dt.date]:
         with self.db.session() as session:
-            return list(
-                session.scalars(
-                    select(Batch.scheduled_date)
-                    .where(Batch.scheduled_date >= since, _in_queue())
-                    .distinct()
-                    .order_by(Batch.scheduled_date)
-                )
-            )
+            return days_with_queued_batches(session, since)
 
     def close(self) -> None:
         """Nothing to close: the database engine belongs to the caller."""
-
-
-def _in_queue():  # type: ignore[no-untyped-def]
-    return and_(Batch.dispatched_at.is_not(None), Batch.acked_at.is_(None), Batch.dead_lettered_at.is_(None))
 
 
 def mark_dispatched(db: Database, batch_ids: Sequence[int]) -> int:

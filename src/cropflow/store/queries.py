@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from cropflow.store.tables import Batch, BatchStatus, Cultivar, Plan, RecipeVersion
@@ -22,6 +22,28 @@ class BatchFilter:
     status: str | None = None
     limit: int | None = None
     offset: int = 0
+
+
+def in_queue() -> ColumnElement[bool]:
+    """Return the condition of a batch whose message is in its date queue: dispatched, not acked, not dead."""
+    return and_(Batch.dispatched_at.is_not(None), Batch.acked_at.is_(None), Batch.dead_lettered_at.is_(None))
+
+
+def queued_count(session: Session, day: dt.date) -> int:
+    """Count the batches of ``day`` whose messages are not acked yet, those being handled included."""
+    query = select(func.count()).select_from(Batch).where(Batch.scheduled_date == day, in_queue())
+    return session.scalar(query) or 0
+
+
+def days_with_queued_batches(session: Session, since: dt.date) -> list[dt.date]:
+    """Return the grow dates from ``since`` on that have batches not acked yet, in order."""
+    query = (
+        select(Batch.scheduled_date)
+        .where(Batch.scheduled_date >= since, in_queue())
+        .distinct()
+        .order_by(Batch.scheduled_date)
+    )
+    return list(session.scalars(query))
 
 
 def cultivar_key(name: str) -> str:
@@ -105,15 +127,12 @@ def list_plans(session: Session) -> list[dict[str, Any]]:
 
 def date_status(session: Session, *, since: dt.date | None = None) -> list[dict[str, Any]]:
     """Count batches per grow date and status, and the embedded queue depth."""
-    in_queue = (
-        Batch.dispatched_at.is_not(None) & Batch.acked_at.is_(None) & Batch.dead_lettered_at.is_(None)
-    )
     columns = [func.sum(case((Batch.status == status.value, 1), else_=0)).label(status.value) for status in BatchStatus]
     query = (
         select(
             Batch.scheduled_date,
             func.count().label("total"),
-            func.sum(case((in_queue, 1), else_=0)).label("queued"),
+            func.sum(case((in_queue(), 1), else_=0)).label("queued"),
             func.sum(case((Batch.dead_lettered_at.is_not(None), 1), else_=0)).label("dead_lettered"),
             *columns,
         )
