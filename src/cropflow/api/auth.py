@@ -34,7 +34,7 @@ def check_serve_security(host: str, api_token: str | None) -> str | None:
     if api_token or is_loopback_host(host):
         return None
     return (
-        f"Refusing to listen on {host} without an API token: anyone who can reach it could upload plans. "
+        f"Cannot listen on {host} without an API token, because anyone who can reach it could upload plans. "
         "Set CROPFLOW_API_TOKEN, or use --host 127.0.0.1."
     )
 

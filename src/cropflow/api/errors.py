@@ -31,11 +31,14 @@ def validation_message(exc: RequestValidationError) -> str:
 
 
 async def handle_http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    logger.info("%s %s returned %d: %s", request.method, request.url.path, exc.status_code, exc.detail)
     return error_response(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
 
 
 async def handle_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-    return error_response(status.HTTP_422_UNPROCESSABLE_CONTENT, validation_message(exc))
+    message = validation_message(exc)
+    logger.info("%s %s returned 422: %s", request.method, request.url.path, message)
+    return error_response(status.HTTP_422_UNPROCESSABLE_CONTENT, message)
 
 
 async def handle_unavailable(request: Request, exc: Exception) -> JSONResponse:

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from cropflow.cli import admin, consume, dead_letters, distributed, ingest, query
+from cropflow.cli import admin, consume, dead_letters, distributed, ingest, query, serve
 from cropflow.logs import configure_logging
 from cropflow.report import EXIT_USAGE
 from cropflow.runtime import Runtime, set_runtime
@@ -59,6 +59,7 @@ consume.register(app)
 admin.register(app)
 distributed.register(app)
 dead_letters.register(app)
+serve.register(app)
 
 
 def main() -> None:
