@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 import fcntl
 import logging
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -196,10 +197,18 @@ def _create_sqlite_engine(url: str) -> Engine:
         # implicit transactions start too late for a safe read-then-write).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        # WAL mode is stored in the file, so only a new file needs the switch.
+        # The switch needs an exclusive lock, which SQLite refuses at once
+        # (without the busy timeout) while another process creates the same
+        # new file; that process switches it, so the refusal is harmless.
+        if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            try:
+                cursor.execute("PRAGMA journal_mode=WAL")
+            except sqlite3.OperationalError as exc:
+                logger.debug("Left the journal mode to another process: %s", exc)
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
