@@ -286,8 +286,8 @@ def _duplicate_report(runtime: Runtime, file_name: str, plan_id: int, *, dry_run
 
 def _log_problems(parsed: ParsedPlan) -> None:
     if parsed.errors:
-        logger.warning("%s has %d errors and %d warnings", parsed.file_name, len(parsed.errors), len(parsed.warnings))
+        logger.warning("%s: errors %d, warnings %d", parsed.file_name, len(parsed.errors), len(parsed.warnings))
     elif parsed.warnings:
-        logger.info("%s has %d warnings", parsed.file_name, len(parsed.warnings))
+        logger.info("%s: warnings %d", parsed.file_name, len(parsed.warnings))
 
 

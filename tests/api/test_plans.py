@@ -149,6 +149,21 @@ def test_upload_wrong_token_403(token_client, runtime):
     assert table_counts(runtime) == (0, 0, 0)
 
 
+def test_repeated_wrong_tokens_get_429(token_client, runtime):
+    from cropflow.api.auth import MAX_FAILED_ATTEMPTS
+
+    statuses = [
+        upload(token_client, EXAMPLE, headers={"Authorization": "Bearer wrong"}).status_code
+        for _ in range(MAX_FAILED_ATTEMPTS + 1)
+    ]
+    right = upload(token_client, EXAMPLE, headers={"Authorization": f"Bearer {TOKEN}"})
+
+    assert statuses == [403] * MAX_FAILED_ATTEMPTS + [429]
+    assert right.status_code == 429
+    assert right.headers["retry-after"] == "60"
+    assert table_counts(runtime) == (0, 0, 0)
+
+
 def test_upload_right_token_201(token_client):
     response = upload(token_client, EXAMPLE, headers={"Authorization": f"Bearer {TOKEN}"})
 

@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from cropflow.api import routes_batches, routes_plans
-from cropflow.api.auth import is_loopback_host
+from cropflow.api.auth import FailedAttempts, is_loopback_host
 from cropflow.api.errors import install_error_handlers
 from cropflow.runtime import Runtime, set_runtime
 from cropflow.settings import Settings
@@ -61,6 +61,7 @@ def create_app(
     app.state.runtime = current
     app.state.api_token = api_token or None
     app.state.writes_allowed_without_token = is_loopback_host(bind_host)
+    app.state.failed_token_attempts = FailedAttempts()
     app.state.max_upload_bytes = max_upload_bytes or settings.max_file_bytes
 
     install_error_handlers(app)
