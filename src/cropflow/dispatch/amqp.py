@@ -101,8 +101,8 @@ class AmqpQueue:
                 exchange=self.exchange_name,
                 routing_key=message.scheduled_date.isoformat(),
             )
-            self._confirms.sent()
-        self._confirms.wait(self._connect(), timeout_s=self.settings.confirm_timeout_s)
+            self._confirm_tracker().sent()
+        self._confirm_tracker().wait(self._connect(), timeout_s=self.settings.confirm_timeout_s)
 
     # -- consuming --------------------------------------------------------
 
@@ -214,8 +214,8 @@ class AmqpQueue:
             exchange=self.exchange_name,
             routing_key=DEAD_LETTER_ROUTING_KEY,
         )
-        self._confirms.sent()
-        self._confirms.wait(self._connect(), timeout_s=self.settings.confirm_timeout_s)
+        self._confirm_tracker().sent()
+        self._confirm_tracker().wait(self._connect(), timeout_s=self.settings.confirm_timeout_s)
 
     def _count_delivery(self, batch_id: int) -> int:
         with self.db.write_session() as session:
@@ -353,6 +353,11 @@ class AmqpQueue:
         return self._channel
 
     _consume_channel = _publish_channel
+
+    def _confirm_tracker(self) -> _ConfirmTracker:
+        self._publish_channel()
+        assert self._confirms is not None, "the publish channel sets up its confirm tracker"
+        return self._confirms
 
     def _reset_channels(self) -> None:
         if self._channel is not None:
