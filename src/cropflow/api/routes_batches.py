@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from cropflow.api.batch_calendar import batch_calendar
 from cropflow.api.dependencies import MAX_ID, app_runtime
+from cropflow.dispatch.status import date_status
 from cropflow.runtime import Runtime
 from cropflow.store import queries
 from cropflow.store.tables import BatchStatus, Farm
@@ -51,17 +52,7 @@ def get_status(
     runtime: Annotated[Runtime, Depends(app_runtime)],
     since: Annotated[dt.date | None, Query(description="Only dates from this day on (YYYY-MM-DD).")] = None,
 ) -> list[dict[str, Any]]:
-    with runtime.db.session() as session:
-        rows = queries.date_status(session, since=since)
-    if not runtime.settings.is_embedded:
-        # The broker, not the database, knows how many messages wait.
-        queue = runtime.open_queue()
-        try:
-            for row in rows:
-                row["queue_depth"] = queue.depth(dt.date.fromisoformat(str(row["date"])))
-        finally:
-            queue.close()
-    return rows
+    return date_status(runtime, since)
 
 
 @router.get("/calendar", summary="Batch counts per grow date and farm, with cultivars and recipes")

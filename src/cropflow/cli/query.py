@@ -9,6 +9,7 @@ import typer
 
 from cropflow.cli.context import exit_on_error, runtime, stdout
 from cropflow.cli.render import print_json, rows_table, status_table
+from cropflow.dispatch.status import date_status
 from cropflow.store import queries
 from cropflow.store.tables import BatchStatus
 
@@ -86,17 +87,7 @@ def status(
 
 
 def collect_status(since: dt.date | None) -> list[dict[str, object]]:
-    current = runtime()
-    with current.db.session() as session:
-        rows = queries.date_status(session, since=since)
-    if not current.settings.is_embedded:
-        queue = current.open_queue()
-        try:
-            for row in rows:
-                row["queue_depth"] = queue.depth(dt.date.fromisoformat(str(row["date"])))
-        finally:
-            queue.close()
-    return rows
+    return date_status(runtime(), since)
 
 
 def register(app: typer.Typer) -> None:
