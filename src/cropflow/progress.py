@@ -5,13 +5,13 @@ class Progress:
     """Receives the progress of long phases. This base class ignores it."""
 
     def start(self, phase: str, total: int) -> None:
-        """A phase of ``total`` units begins."""
+        """Start a phase of ``total`` units."""
 
     def advance(self, phase: str, amount: int) -> None:
-        """``amount`` more units of ``phase`` are done."""
+        """Add ``amount`` done units to ``phase``."""
 
     def update(self, phase: str, completed: int) -> None:
-        """``completed`` units of ``phase`` are done in all."""
+        """Set the done units of ``phase`` to ``completed``."""
 
     def finish(self, phase: str) -> None:
-        """``phase`` is complete."""
+        """Mark ``phase`` complete."""

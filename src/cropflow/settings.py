@@ -10,7 +10,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIB = 1024 * 1024
-# Longest duration setting: 30 days. Longer ones overflow date arithmetic.
+# Maximum of every duration setting: 30 days. Longer ones overflow date arithmetic.
 MAX_DURATION_S = 30 * 24 * 3600
 
 
@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     # is treated as a zip bomb. Spreadsheet XML compresses about 5-30 times.
     max_compression_ratio: float = Field(default=200.0, gt=1, allow_inf_nan=False)
     max_rows_per_sheet: int = Field(default=1_000_000, ge=1)
-    # Cells in the rectangle from A1 to a sheet's last used cell; the reader
+    # Cells in the rectangle from A1 to a sheet's last used cell. The reader
     # allocates them all, so a stray far-away cell must not reach it.
     max_cells_per_sheet: int = Field(default=20_000_000, ge=1)
     max_crops_per_lot: int = Field(default=10_000, ge=1)

@@ -1,7 +1,7 @@
 """Celery tasks: the same functions run in-process (embedded) or on workers.
 
 Tasks are acked late and rejected when their worker is lost, so a lot whose
-worker died is run again; ``create_batches`` is idempotent, so a re-run
+worker died is run again. ``create_batches`` is idempotent, so a re-run
 creates no batch twice.
 """
 
@@ -29,7 +29,7 @@ app.conf.update(
     # out of memory) goes back to the queue instead of being dropped.
     task_acks_late=True,
     task_reject_on_worker_lost=True,
-    # Each worker process holds one unacked task at a time, so a killed
+    # Each worker process has one unacked task at a time, so a killed
     # worker strands at most one lot chunk per process.
     worker_prefetch_multiplier=1,
     task_ignore_result=True,

@@ -8,21 +8,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from cropflow.store.queries import plan_fields
 from cropflow.store.tables import Batch, Cultivar, Lot, Plan, RecipeVersion
-
-
-def plan_summary(plan: Plan) -> dict[str, Any]:
-    return {
-        "plan_id": plan.id,
-        "file": plan.file_name,
-        "sha256": plan.sha256,
-        "as_of": plan.as_of.isoformat(),
-        "status": plan.status,
-        "lots": plan.lot_count,
-        "rejected_lots": plan.rejected_lot_count,
-        "batches": plan.batch_count,
-        "created_at": plan.created_at.isoformat(),
-    }
 
 
 def load_plan_detail(session: Session, plan_id: int, *, limit: int, offset: int) -> dict[str, Any] | None:
@@ -58,7 +45,7 @@ def load_plan_detail(session: Session, plan_id: int, *, limit: int, offset: int)
     ]
     total_lots = session.scalar(select(func.count()).select_from(Lot).where(Lot.plan_id == plan_id)) or 0
     return {
-        **plan_summary(plan),
+        **plan_fields(plan),
         "warnings": plan.warnings,
         "rejected_lot_details": plan.rejected_lots,
         "lot_page": {"total": total_lots, "limit": limit, "offset": offset},

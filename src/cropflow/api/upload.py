@@ -71,7 +71,7 @@ def safe_file_name(client_name: str | None) -> str:
 def saved_upload(source: BinaryIO, file_name: str, max_file_bytes: int) -> Iterator[Path]:
     """Copy an uploaded file into a fresh temp folder and yield its path; delete both afterwards.
 
-    Raises UploadTooLargeError when the file holds more than ``max_file_bytes``.
+    Raises UploadTooLargeError when the file is larger than ``max_file_bytes``.
     """
     with tempfile.TemporaryDirectory(prefix="cropflow-upload-") as folder:
         path = Path(folder) / safe_file_name(file_name)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
 from cropflow.cli.context import exit_on_error, runtime
 from cropflow.cli.progress import BarProgress
@@ -45,9 +46,9 @@ def ingest(
     with exit_on_error(), BarProgress() as progress:
         try:
             report = ingest_service.ingest_file(runtime(), file, options, progress)
-        except CropflowError as exc:
+        except (CropflowError, SQLAlchemyError) as exc:
             if as_json:
-                # Tools get one JSON object on stdout whatever happens.
+                # Tools get one JSON object on stdout also when the ingest fails.
                 print_json({"status": "error", "plan_id": None, "file": file.name, "message": str(exc)})
             raise
 

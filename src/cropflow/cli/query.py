@@ -17,7 +17,7 @@ JSON_OPTION = typer.Option("--json", help="Print JSON on stdout.")
 DATE_FORMATS = ["%Y-%m-%d"]
 # Largest id or count an option takes: the database stores 32-bit integers.
 MAX_ID = 2**31 - 1
-# Rows a table shows unless --limit says otherwise.
+# Rows a table shows unless --limit is given.
 TABLE_ROW_LIMIT = 500
 
 

@@ -2,7 +2,7 @@
 
 A dispatched batch with no ``acked_at`` is a message of its date's queue. A
 consumer claims messages in one UPDATE statement that sets a lease (an owner
-and an expiry time); while the lease runs no other consumer can claim them.
+and an expiry time). While the lease runs, no other consumer can claim them.
 An ack records the time; a batch whose lease expired without an ack is
 claimed again, so a consumer killed mid-work loses nothing.
 

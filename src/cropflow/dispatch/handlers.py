@@ -1,4 +1,4 @@
-"""What a consumer does with each batch message before it acks it."""
+"""Handlers that a consumer runs on each batch message before it acks it."""
 
 from __future__ import annotations
 

@@ -64,7 +64,11 @@ def relay(
         logger.debug("Dispatched batches %d..%d", batch_ids[0], batch_ids[-1])
 
     if dispatched:
-        scope = f" of plan {plan_id}" if plan_id else f" of lots {_describe(lot_ids)}" if lot_ids else ""
+        scope = ""
+        if plan_id:
+            scope = f" of plan {plan_id}"
+        elif lot_ids:
+            scope = f" of lots {_describe(lot_ids)}"
         logger.info("Dispatched %d batches%s", dispatched, scope)
     return dispatched
 

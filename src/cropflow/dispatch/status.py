@@ -13,7 +13,7 @@ def date_status(runtime: Runtime, since: dt.date | None = None) -> list[dict[str
     """Return each grow date's batch counts by status and its queue depth.
 
     In distributed mode the depth comes from the date queues, because the
-    broker, not the database, holds the messages.
+    broker, not the database, contains the messages.
     """
     with runtime.db.session() as session:
         rows = queries.date_status(session, since=since)

@@ -78,7 +78,7 @@ class Database:
             yield session
 
     def check_connection(self) -> None:
-        """Raise StoreUnavailableError unless the database answers a query."""
+        """Raise StoreUnavailableError unless the database runs a query."""
         with translate_db_errors(self.url), self.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
 
@@ -199,9 +199,9 @@ def _create_sqlite_engine(url: str) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         # WAL mode is stored in the file, so only a new file needs the switch.
-        # The switch needs an exclusive lock, which SQLite refuses at once
-        # (without the busy timeout) while another process creates the same
-        # new file; that process switches it, so the refusal is harmless.
+        # The switch needs an exclusive lock. SQLite refuses it at once, without
+        # the busy timeout, while another process creates the same new file.
+        # That process makes the switch, so the refusal is harmless.
         if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
             try:
                 cursor.execute("PRAGMA journal_mode=WAL")

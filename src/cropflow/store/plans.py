@@ -68,7 +68,7 @@ def store_plan(db: Database, parsed: ParsedPlan, *, recipes_sheet: str = RECIPES
         plan_id = find_plan_id(db, parsed.sha256)
         if plan_id is None:
             raise RuntimeError(f"storing plan {parsed.file_name} failed") from exc
-        logger.info("Plan %d already holds file %s (SHA-256 %s)", plan_id, parsed.file_name, parsed.sha256)
+        logger.info("File %s (SHA-256 %s) was stored before as plan %d", parsed.file_name, parsed.sha256, plan_id)
         return existing_plan(db, plan_id)
 
     logger.info(

@@ -102,25 +102,28 @@ def list_batches(session: Session, batch_filter: BatchFilter) -> list[dict[str, 
     ]
 
 
+def plan_fields(plan: Plan) -> dict[str, Any]:
+    """Return the fields of a plan that ``plans --json`` and the API show."""
+    return {
+        "plan_id": plan.id,
+        "file": plan.file_name,
+        "sha256": plan.sha256,
+        "as_of": plan.as_of.isoformat(),
+        "status": plan.status,
+        "lots": plan.lot_count,
+        "rejected_lots": plan.rejected_lot_count,
+        "batches": plan.batch_count,
+        "created_at": plan.created_at.isoformat(timespec="seconds"),
+    }
+
+
 def list_plans(session: Session) -> list[dict[str, Any]]:
     rows = session.scalars(select(Plan).order_by(Plan.id)).all()
     # A plan whose ingest stopped halfway has fewer batches than planned
     # until the same file is ingested again.
     created = dict(session.execute(select(Batch.plan_id, func.count()).group_by(Batch.plan_id)).all())
     return [
-        {
-            "plan_id": plan.id,
-            "file": plan.file_name,
-            "sha256": plan.sha256,
-            "as_of": plan.as_of.isoformat(),
-            "status": plan.status,
-            "lots": plan.lot_count,
-            "rejected_lots": plan.rejected_lot_count,
-            "batches": plan.batch_count,
-            "batches_created": created.get(plan.id, 0),
-            "warnings": len(plan.warnings),
-            "created_at": plan.created_at.strftime("%Y-%m-%d %H:%M"),
-        }
+        plan_fields(plan) | {"batches_created": created.get(plan.id, 0), "warnings": len(plan.warnings)}
         for plan in rows
     ]
 

@@ -140,7 +140,7 @@ class Batch(Base):
 
     Rows with no ``dispatched_at`` are the outbox. In embedded mode a
     dispatched row is a message of its date's queue until ``acked_at`` is
-    set; ``lease_expires_at`` hides it from other consumers while one holds it.
+    set; ``lease_expires_at`` hides it from other consumers while one handles it.
     """
 
     __tablename__ = "batches"

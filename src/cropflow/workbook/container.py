@@ -290,7 +290,7 @@ def _stream_members(
     """Read every member once, which verifies its CRC-32, and return the members to scan.
 
     A member is scanned for unreadable cells when it contains a trigger. The
-    second set holds the worksheets with a cell beyond column Z, whose extent
+    second set contains the worksheets with a cell beyond column Z, whose extent
     ``_check_sheet_extent`` then measures.
     """
     to_scan = set()

@@ -1,4 +1,4 @@
-"""What a read and validated workbook becomes: a plan of lots, and its problems.
+"""Records of a read and validated workbook: a plan of lots, and its problems.
 
 These records are the contract between ``cropflow.workbook`` (which builds
 them) and ``cropflow.store`` (which stores them).

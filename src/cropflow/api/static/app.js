@@ -413,7 +413,12 @@ function showView(name) {
 function route() {
   const pathPlan = window.location.pathname.match(/^\/plans\/(\d+)$/);
   const hashPlan = window.location.hash.match(/^#plan\/(\d+)$/);
-  const planId = hashPlan ? hashPlan[1] : pathPlan && !window.location.hash ? pathPlan[1] : null;
+  let planId = null;
+  if (hashPlan) {
+    planId = hashPlan[1];
+  } else if (pathPlan && !window.location.hash) {
+    planId = pathPlan[1];
+  }
   if (planId) {
     showView("plan");
     loadPlan(planId, 0);
